@@ -1,0 +1,186 @@
+/**
+ * The admin CLI: `npm run admin -- [--config FILE] <command> ...`. With the embedded database and
+ * a server running, commands go through the server's local admin socket; otherwise the CLI opens
+ * the database itself.
+ */
+import { createInterface } from 'node:readline';
+import { ConfigError, configPathFromArgs, loadConfig, type Config } from './config/config.js';
+import { adminSocketPath, sendAdminCommand } from './http/admin-socket.js';
+import { createLogger } from './log.js';
+import { runAdminCommand, type AdminCommand } from './services/admin-commands.js';
+import { createServices } from './services/services.js';
+import { DataDirLockedError } from './storage/data-dir-lock.js';
+import { openDatabase } from './storage/database.js';
+import { migrate } from './storage/migrate.js';
+
+const USAGE = `usage: npm run admin -- [--config FILE] <command> [arguments]
+
+commands:
+  create-user <localpart> [--admin] [--password PW] [--displayname NAME]
+                              create an account (prompts for the password when not given)
+  set-admin <user> [--revoke] grant (or with --revoke, take away) the server admin flag
+  reset-password <user> [--password PW]
+                              set a new password and log out all the user's devices
+  deactivate <user>           deactivate an account for good
+  list-users                  list every account
+  migrate                     apply pending database migrations (also done at server start)
+
+<user> is a localpart (alice) or a full user id (@alice:example.org).
+`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  const valued = new Set(['--config', '--password', '--displayname']);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+      else if (valued.has(arg)) {
+        const value = argv[++i];
+        if (value === undefined) throw new UsageError(`${arg} needs a value`);
+        flags.set(arg, value);
+      } else flags.set(arg, true);
+    } else positional.push(arg);
+  }
+  return { positional, flags };
+}
+
+async function readLine(prompt: string, hidden: boolean): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: hidden });
+  if (hidden) {
+    const out = rl as unknown as { _writeToOutput: (s: string) => void };
+    out._writeToOutput = (s: string) => {
+      if (s.includes(prompt)) process.stdout.write(prompt);
+    };
+  }
+  const answer = await new Promise<string>((done) => rl.question(prompt, done));
+  rl.close();
+  if (hidden) process.stdout.write('\n');
+  return answer;
+}
+
+/** The password from --password, a hidden prompt on a terminal, or the first line of stdin. */
+async function passwordFrom(flags: Parsed['flags']): Promise<string> {
+  const given = flags.get('--password');
+  if (typeof given === 'string') return given;
+  if (!process.stdin.isTTY) return (await readLine('', false)).trim();
+  const first = await readLine('Password: ', true);
+  const second = await readLine('Confirm password: ', true);
+  if (first !== second) throw new UsageError('the passwords do not match');
+  return first;
+}
+
+async function commandFrom(parsed: Parsed): Promise<AdminCommand | 'migrate'> {
+  const [name, target] = parsed.positional;
+  const needTarget = () => {
+    if (!target) throw new UsageError(`${name} needs a user`);
+    return target;
+  };
+  switch (name) {
+    case 'create-user': {
+      const localpart = needTarget();
+      const displayname = parsed.flags.get('--displayname');
+      return {
+        command: 'create-user',
+        localpart,
+        password: await passwordFrom(parsed.flags),
+        admin: parsed.flags.has('--admin'),
+        ...(typeof displayname === 'string' ? { displayname } : {}),
+      };
+    }
+    case 'set-admin':
+      return { command: 'set-admin', user: needTarget(), admin: !parsed.flags.has('--revoke') };
+    case 'reset-password':
+      return {
+        command: 'reset-password',
+        user: needTarget(),
+        password: await passwordFrom(parsed.flags),
+      };
+    case 'deactivate':
+      return { command: 'deactivate', user: needTarget() };
+    case 'list-users':
+      return { command: 'list-users' };
+    case 'migrate':
+      return 'migrate';
+    default:
+      throw new UsageError(name ? `unknown command ${name}` : 'no command given');
+  }
+}
+
+function print(result: unknown): void {
+  if (Array.isArray(result)) {
+    for (const row of result as Record<string, unknown>[]) {
+      const flags = [row.admin ? 'admin' : '', row.deactivated ? 'deactivated' : '']
+        .filter(Boolean)
+        .join(',');
+      process.stdout.write(`${row.userId}\t${flags || '-'}\t${row.displayname ?? ''}\n`);
+    }
+    return;
+  }
+  const r = result as Record<string, unknown>;
+  process.stdout.write(`ok: ${r.userId}${r.admin === true ? ' (admin)' : ''}\n`);
+}
+
+async function run(config: Config, cmd: AdminCommand | 'migrate'): Promise<void> {
+  const log = createLogger('silent');
+  let database;
+  try {
+    database = await openDatabase(config.database, log);
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    if (cmd === 'migrate') {
+      process.stdout.write('the server is running and has applied every migration at start\n');
+      return;
+    }
+    print(await sendAdminCommand(adminSocketPath(config.database.data_dir), cmd));
+    return;
+  }
+  try {
+    const applied = await migrate(database.db);
+    if (cmd === 'migrate') {
+      process.stdout.write(
+        applied.length ? `applied: ${applied.join(', ')}\n` : 'nothing to apply\n',
+      );
+      return;
+    }
+    print(await runAdminCommand(createServices(config, database.db, log), cmd));
+  } finally {
+    await database.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  try {
+    const parsed = parseArgs(argv);
+    if (parsed.flags.has('--help') || parsed.positional.length === 0) {
+      process.stdout.write(USAGE);
+      return parsed.positional.length === 0 && !parsed.flags.has('--help') ? 2 : 0;
+    }
+    const config = loadConfig(configPathFromArgs(argv));
+    await run(config, await commandFrom(parsed));
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exit(await main());
