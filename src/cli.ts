@@ -8,6 +8,7 @@ import { ConfigError, configPathFromArgs, loadConfig, type Config } from './conf
 import { adminSocketPath, sendAdminCommand } from './http/admin-socket.js';
 import { createLogger } from './log.js';
 import { runAdminCommand, type AdminCommand } from './services/admin-commands.js';
+import { loadSigningKey } from './services/keys.js';
 import { createServices } from './services/services.js';
 import { DataDirLockedError } from './storage/data-dir-lock.js';
 import { openDatabase } from './storage/database.js';
@@ -152,7 +153,8 @@ async function run(config: Config, cmd: AdminCommand | 'migrate'): Promise<void>
       );
       return;
     }
-    print(await runAdminCommand(createServices(config, database.db, log), cmd));
+    const key = await loadSigningKey(database.db);
+    print(await runAdminCommand(createServices(config, database.db, log, key), cmd));
   } finally {
     await database.close();
   }

@@ -36,7 +36,8 @@ export type Errcode =
   | 'M_WEAK_PASSWORD'
   | 'M_NOT_YET_UPLOADED'
   | 'M_CANNOT_OVERWRITE_MEDIA'
-  | 'M_UNKNOWN_POS';
+  | 'M_UNKNOWN_POS'
+  | 'M_BAD_ALIAS';
 
 /** The status each errcode is sent with unless a call site has a spec reason to differ. */
 const STATUS: Record<Errcode, number> = {
@@ -72,6 +73,7 @@ const STATUS: Record<Errcode, number> = {
   M_NOT_YET_UPLOADED: 504,
   M_CANNOT_OVERWRITE_MEDIA: 409,
   M_UNKNOWN_POS: 400,
+  M_BAD_ALIAS: 400,
 };
 
 /** An error that reaches the client as `{"errcode", "error", ...extra}` with `status`. */

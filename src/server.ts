@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { adminSocketPath, startAdminSocket } from './http/admin-socket.js';
 import { createApp } from './http/app.js';
 import type { Logger } from './log.js';
+import { loadSigningKey } from './services/keys.js';
 import { createServices, type Services } from './services/services.js';
 import { openDatabase, type Database } from './storage/database.js';
 import { migrate } from './storage/migrate.js';
@@ -36,7 +37,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const applied = await migrate(database.db);
     log.info({ database: database.kind, location: database.location, applied }, 'database ready');
 
-    const services = createServices(config, database.db, log);
+    const services = createServices(config, database.db, log, await loadSigningKey(database.db));
+    await services.notifier.start(database);
     const app = createApp(services, allRoutes);
     const addresses: { host: string; port: number }[] = [];
     for (const listener of config.listeners) {
@@ -57,6 +59,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       database,
       addresses,
       close: async () => {
+        await services.notifier.stop();
         await Promise.all(
           servers.map(
             (s) =>

@@ -2,10 +2,17 @@
 import type { Route } from '../http/route.js';
 import { adminRegisterRoutes } from './admin/register.js';
 import { accountRoutes } from './client/account.js';
+import { accountDataRoutes } from './client/account-data.js';
 import { deviceRoutes } from './client/devices.js';
+import { directoryRoutes } from './client/directory.js';
 import { loginRoutes } from './client/login.js';
+import { membershipRoutes } from './client/membership.js';
 import { profileRoutes } from './client/profile.js';
+import { pushRuleRoutes } from './client/push-rules.js';
 import { registerRoutes } from './client/register.js';
+import { roomEventRoutes } from './client/room-events.js';
+import { roomRoutes } from './client/rooms.js';
+import { legacySyncRoutes, syncRoutes } from './client/sync.js';
 import { versionRoutes } from './client/versions.js';
 
 export const allRoutes: readonly Route[] = [
@@ -14,6 +21,14 @@ export const allRoutes: readonly Route[] = [
   ...registerRoutes,
   ...accountRoutes,
   ...deviceRoutes,
+  ...directoryRoutes,
   ...profileRoutes,
+  ...pushRuleRoutes,
+  ...roomRoutes,
+  ...membershipRoutes,
+  ...roomEventRoutes,
+  ...syncRoutes,
+  ...legacySyncRoutes,
+  ...accountDataRoutes,
   ...adminRegisterRoutes,
 ];

@@ -87,7 +87,12 @@ function mountRoute(router: Router, services: Services, route: Route): void {
         validateBody?.(body);
       }
 
+      const aborter = new AbortController();
+      ctx.res.on('close', () => {
+        if (!ctx.res.writableFinished) aborter.abort();
+      });
       const result = await route.handler({
+        signal: aborter.signal,
         body,
         query,
         params: ctx.params as Record<string, string>,

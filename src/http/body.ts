@@ -8,7 +8,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   if (declared > limit) throw tooLarge(`Request body is larger than ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
+  // Leaving a plain `for await` early destroys the request, and with it the keep-alive
+  // connection's parser: the 413 would still be sent, but the client's next request on that
+  // connection would hang. The rest of the body is discarded instead.
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       req.resume();

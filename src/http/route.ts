@@ -24,6 +24,8 @@ export interface HandlerInput<Body, Query, Auth extends AuthKind> {
   ip: string;
   /** The scheme and host the client used to reach us, such as `http://127.0.0.1:8008`. */
   baseUrl: string;
+  /** Aborted when the client goes away before the response is sent (ends long polls). */
+  signal: AbortSignal;
   /** `METHOD template`, used to bind user-interactive auth sessions to one kind of request. */
   action: string;
 }

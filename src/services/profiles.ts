@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { MatrixError, forbidden, notFound } from '../errors.js';
 import type { DB } from '../storage/schema.js';
 import { getUser, updateProfile } from '../storage/users.js';
+import type { Membership } from './membership.js';
 
 export interface Profile {
   displayname?: string;
@@ -13,7 +14,10 @@ export interface Profile {
 const MAX_DISPLAYNAME_LENGTH = 256;
 
 export class Profiles {
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly membership: Membership,
+  ) {}
 
   /** The profile of a local user; 404 when there is no such user. */
   async get(userId: string): Promise<Profile> {
@@ -39,8 +43,7 @@ export class Profiles {
     if (field === 'avatar_url' && value !== null && value !== '' && !value.startsWith('mxc://')) {
       throw new MatrixError('M_INVALID_PARAM', 'avatar_url must be an mxc:// URI');
     }
-    // TODO: send new member events into the user's rooms once rooms exist; today only the
-    // profile itself changes.
     await updateProfile(this.db, targetId, { [field]: value === '' ? null : value });
+    await this.membership.propagateProfile(targetId);
   }
 }

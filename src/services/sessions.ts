@@ -12,6 +12,7 @@ import {
   deleteAccessToken,
   deleteDeviceTokens,
   deleteDevices,
+  getDevice,
   getTokenOwner,
   insertAccessToken,
   touchDevice,
@@ -103,8 +104,8 @@ export class Sessions {
   }
 
   /**
-   * Issues an access token on a device, creating the device if needed. Reusing a device id
-   * revokes the tokens that device had before.
+   * Issues an access token on a device, creating the device (named `displayName`) if needed.
+   * Reusing a device id revokes the tokens that device had before and keeps its name.
    */
   async createSession(
     userId: string,
@@ -115,10 +116,12 @@ export class Sessions {
     const accessToken = generateAccessToken();
     const now = Date.now();
     await this.db.transaction().execute(async (trx) => {
+      // The initial display name only names a new device; a known device keeps its name.
+      const known = await getDevice(trx, userId, id);
       await upsertDevice(trx, {
         user_id: userId,
         device_id: id,
-        display_name: displayName ?? null,
+        display_name: known ? null : (displayName ?? null),
         created_ts: now,
       });
       await deleteDeviceTokens(trx, userId, id);

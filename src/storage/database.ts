@@ -34,7 +34,58 @@ export interface Database {
   readonly kind: 'embedded' | 'postgres';
   /** A description of where the data lives, for the startup log (never contains a password). */
   readonly location: string;
+  /**
+   * Calls `onPayload` for each NOTIFY on `channel`, from any process sharing the database, and
+   * `onReconnect` after the listening connection was lost and restored (notifications may have
+   * been missed). Returns a function that stops listening.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** Listens on a dedicated connection (never one of the pool's), reconnecting after failures. */
+async function listenOnServer(
+  url: string,
+  log: Logger,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onReconnect: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (msg) => {
+      if (msg.channel === channel && msg.payload !== undefined) onPayload(msg.payload);
+    });
+    next.on('error', (err) => {
+      log.warn({ err }, 'notification connection lost; reconnecting');
+      void next.end().catch(() => undefined);
+      if (!stopped) setTimeout(() => void reconnect(), 500);
+    });
+    await next.connect();
+    await next.query(`LISTEN ${channel}`);
+    client = next;
+  };
+  const reconnect = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      await connect();
+      onReconnect();
+    } catch (err) {
+      log.warn({ err }, 'notification connection failed; retrying');
+      setTimeout(() => void reconnect(), 1000);
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
+  };
 }
 
 /**
@@ -81,6 +132,8 @@ export async function openDatabase(config: DatabaseConfig, log: Logger): Promise
       db,
       kind: 'postgres',
       location: redactUrl(config.url),
+      listen: (channel, onPayload, onReconnect) =>
+        listenOnServer(config.url as string, log, channel, onPayload, onReconnect),
       close: () => db.destroy(),
     };
   }
@@ -101,6 +154,10 @@ export async function openDatabase(config: DatabaseConfig, log: Logger): Promise
       db,
       kind: 'embedded',
       location: dataDir,
+      listen: async (channel, onPayload) => {
+        const unsubscribe = await pglite.listen(channel, onPayload);
+        return async () => unsubscribe();
+      },
       close: async () => {
         try {
           await db.destroy();

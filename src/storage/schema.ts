@@ -55,7 +55,104 @@ export interface SchemaMigrationsTable {
   applied_ts: number;
 }
 
+export interface StreamPositionTable {
+  id: Generated<boolean>;
+  position: number;
+}
+
+export interface ServerSigningKeysTable {
+  key_id: string;
+  secret: string;
+  created_ts: number;
+}
+
+export interface RoomsTable {
+  room_id: string;
+  room_version: string;
+  creator: string;
+  is_public: Generated<boolean>;
+  last_event_id: string | null;
+  last_depth: number;
+  created_ts: number;
+}
+export type Room = Selectable<RoomsTable>;
+
+export interface EventsTable {
+  stream: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  depth: number;
+  origin_server_ts: number;
+  membership: string | null;
+  relates_to: string | null;
+  rel_type: string | null;
+  redacted_by: string | null;
+  txn_device_id: string | null;
+  txn_id: string | null;
+  pdu: string;
+  unsigned: string | null;
+}
+export type EventRow = Selectable<EventsTable>;
+
+export interface CurrentStateTable {
+  room_id: string;
+  type: string;
+  state_key: string;
+  event_id: string;
+  stream: number;
+  membership: string | null;
+}
+
+export interface RoomAliasesTable {
+  alias: string;
+  room_id: string;
+  creator: string;
+  created_ts: number;
+}
+
+export interface ForgottenRoomsTable {
+  user_id: string;
+  room_id: string;
+}
+
+export interface AccountDataTable {
+  user_id: string;
+  room_id: string;
+  type: string;
+  content: string;
+  stream: number;
+}
+
+export interface FiltersTable {
+  filter_id: Generated<number>;
+  user_id: string;
+  filter: string;
+}
+
+export interface PushRulesTable {
+  user_id: string;
+  kind: string;
+  rule_id: string;
+  rule: string | null;
+  enabled: boolean | null;
+  actions: string | null;
+  priority: Generated<number>;
+}
+
 export interface DB {
+  stream_position: StreamPositionTable;
+  server_signing_keys: ServerSigningKeysTable;
+  rooms: RoomsTable;
+  events: EventsTable;
+  current_state: CurrentStateTable;
+  room_aliases: RoomAliasesTable;
+  account_data: AccountDataTable;
+  forgotten_rooms: ForgottenRoomsTable;
+  filters: FiltersTable;
+  push_rules: PushRulesTable;
   users: UsersTable;
   devices: DevicesTable;
   access_tokens: AccessTokensTable;

@@ -63,7 +63,9 @@ export const accountRoutes = [
         auth: body.auth,
       });
       await services.accounts.deactivate(userId);
-      return { id_server_unbind_result: 'no-support' };
+      // No third-party identifiers are ever bound here, and the spec asks for `success` when
+      // there is nothing to unbind.
+      return { id_server_unbind_result: 'success' };
     },
   }),
 ];

@@ -1,0 +1,314 @@
+/**
+ * The one way a room event comes to exist: build it on the room's newest event, authorize it by
+ * the room version 11 rules against the room state, persist it with its stream position and its
+ * state change in one transaction, and announce it to waiting syncs on commit. Sends,
+ * createRoom, membership changes and upgrades all come through here.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { forbidden, notFound } from '../errors.js';
+import { authorizeEvent, selectAuthEventKeys, type AuthState } from '../matrix/auth-rules.js';
+import { stateKey, type Pdu, type UnsignedPdu } from '../matrix/event.js';
+import { finalizeEvent } from '../matrix/event-hash.js';
+import { redactPdu } from '../matrix/redaction.js';
+import type { SigningKey } from '../matrix/signing.js';
+import type { DB, EventRow, Room } from '../storage/schema.js';
+import {
+  getCurrentStateEvents,
+  getEvent,
+  getTxnEvent,
+  insertEvent,
+  insertRoom,
+  lockRoom,
+  markRedacted,
+  nextStreamPosition,
+  updateRoomHead,
+  upsertCurrentState,
+} from '../storage/events.js';
+import { publishChange } from './notifier.js';
+
+/** What a caller wants to add to a room. */
+export interface EventDraft {
+  type: string;
+  sender: string;
+  content: Record<string, unknown>;
+  stateKey?: string;
+  /** The sending device and its transaction id, for idempotent retries. */
+  txn?: { deviceId: string; txnId: string };
+}
+
+export interface PersistedEvent {
+  eventId: string;
+  stream: number;
+  pdu: Pdu;
+  /** True when a retried transaction id returned the event sent the first time. */
+  duplicate?: boolean;
+}
+
+/**
+ * Extra conditions a use case puts on the event, checked against the room state right before
+ * authorization, inside the room's lock (for example: a redaction's target must be the sender's).
+ */
+export type StateCheck = (state: RoomStateView) => Promise<void> | void;
+
+/** The room state as seen while appending: events by (type, state_key) and their ids. */
+export class RoomStateView {
+  readonly events = new Map<string, Pdu>();
+  readonly ids = new Map<string, string>();
+
+  get(type: string, key = ''): Pdu | undefined {
+    return this.events.get(stateKey(type, key));
+  }
+
+  getId(type: string, key = ''): string | undefined {
+    return this.ids.get(stateKey(type, key));
+  }
+
+  set(pdu: Pdu, eventId: string): void {
+    const key = stateKey(pdu.type, pdu.state_key ?? '');
+    this.events.set(key, pdu);
+    this.ids.set(key, eventId);
+  }
+
+  get auth(): AuthState {
+    return this.events;
+  }
+}
+
+/** A room being written to inside one transaction: its locked row and the state seen so far. */
+interface RoomWriter {
+  room: Room;
+  state: RoomStateView;
+  /** State keys already loaded from the database (all of them for a new room). */
+  loaded: Set<string> | 'all';
+}
+
+/** Raised inside a transaction when a concurrent retry already stored the transaction id. */
+class DuplicateTxn extends Error {}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '23505' && e.constraint === constraint;
+}
+
+export class EventPipeline {
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly serverName: string,
+    private readonly key: SigningKey,
+  ) {}
+
+  /**
+   * Adds one event to an existing room. A retry with the same device and transaction id returns
+   * the first event. Throws 404 for an unknown room and 403 when the rules refuse the event.
+   */
+  async send(roomId: string, draft: EventDraft, check?: StateCheck): Promise<PersistedEvent> {
+    if (draft.txn) {
+      const earlier = await this.#txnEvent(draft);
+      if (earlier) return earlier;
+    }
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const room = await lockRoom(trx, roomId);
+        if (!room) throw notFound('Unknown room');
+        const writer: RoomWriter = { room, state: new RoomStateView(), loaded: new Set() };
+        return this.append(trx, writer, draft, check);
+      });
+    } catch (err) {
+      if (draft.txn && (err instanceof DuplicateTxn || isUniqueViolation(err, 'events_txn'))) {
+        const earlier = await this.#txnEvent(draft);
+        if (earlier) return earlier;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Creates a room and its first events in one transaction: either the whole room exists
+   * afterwards or nothing of it does. `after` runs inside the transaction (aliases, directory).
+   */
+  async createRoom(
+    room: { roomId: string; roomVersion: string; creator: string },
+    drafts: EventDraft[],
+    after?: (trx: Transaction<DB>) => Promise<void>,
+  ): Promise<PersistedEvent[]> {
+    return this.db.transaction().execute(async (trx) => {
+      await insertRoom(trx, {
+        room_id: room.roomId,
+        room_version: room.roomVersion,
+        creator: room.creator,
+        created_ts: Date.now(),
+      });
+      const row = await lockRoom(trx, room.roomId);
+      if (!row) throw new Error('room vanished inside its own transaction');
+      const writer: RoomWriter = { room: row, state: new RoomStateView(), loaded: 'all' };
+      const persisted: PersistedEvent[] = [];
+      for (const draft of drafts) persisted.push(await this.append(trx, writer, draft));
+      await after?.(trx);
+      return persisted;
+    });
+  }
+
+  /** Adds several events to one existing room in a single transaction, in order. */
+  async sendMany(roomId: string, drafts: EventDraft[]): Promise<PersistedEvent[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const room = await lockRoom(trx, roomId);
+      if (!room) throw notFound('Unknown room');
+      const writer: RoomWriter = { room, state: new RoomStateView(), loaded: new Set() };
+      const persisted: PersistedEvent[] = [];
+      for (const draft of drafts) persisted.push(await this.append(trx, writer, draft));
+      return persisted;
+    });
+  }
+
+  /** The room's full current state, for callers that need more than the auth events. */
+  async loadState(trx: Transaction<DB> | Kysely<DB>, roomId: string): Promise<RoomStateView> {
+    const view = new RoomStateView();
+    for (const row of await getCurrentStateEvents(trx, roomId)) {
+      view.set(JSON.parse(row.pdu) as Pdu, row.event_id);
+    }
+    return view;
+  }
+
+  async #txnEvent(draft: EventDraft): Promise<PersistedEvent | undefined> {
+    const txn = draft.txn as { deviceId: string; txnId: string };
+    const row = await getTxnEvent(this.db, draft.sender, txn.deviceId, txn.txnId);
+    if (!row) return undefined;
+    return { eventId: row.event_id, stream: row.stream, pdu: JSON.parse(row.pdu), duplicate: true };
+  }
+
+  /** Loads the state entries the event's authorization needs that the writer lacks. */
+  async #loadAuthState(trx: Transaction<DB>, writer: RoomWriter, keys: string[]): Promise<void> {
+    if (writer.loaded === 'all') return;
+    const loaded = writer.loaded;
+    const missing = keys.filter((k) => !loaded.has(k));
+    if (missing.length === 0) return;
+    const pairs = missing.map((k) => k.split('\u0000') as [string, string]);
+    for (const row of await getCurrentStateEvents(trx, writer.room.room_id, pairs)) {
+      writer.state.set(JSON.parse(row.pdu) as Pdu, row.event_id);
+    }
+    for (const k of missing) loaded.add(k);
+  }
+
+  /** Builds, authorizes and stores one event on top of the writer's room. */
+  private async append(
+    trx: Transaction<DB>,
+    writer: RoomWriter,
+    draft: EventDraft,
+    check?: StateCheck,
+  ): Promise<PersistedEvent> {
+    const { room, state } = writer;
+    const selector = {
+      type: draft.type,
+      sender: draft.sender,
+      content: draft.content,
+      ...(draft.stateKey !== undefined ? { state_key: draft.stateKey } : {}),
+    };
+    const authKeys = selectAuthEventKeys(selector);
+    const extraKeys = [stateKey('m.room.join_rules', '')];
+    if (draft.stateKey !== undefined) extraKeys.push(stateKey(draft.type, draft.stateKey));
+    await this.#loadAuthState(trx, writer, [...authKeys, ...extraKeys]);
+    if (check) await check(state);
+
+    const unsigned: UnsignedPdu = {
+      room_id: room.room_id,
+      sender: draft.sender,
+      type: draft.type,
+      ...(draft.stateKey !== undefined ? { state_key: draft.stateKey } : {}),
+      content: draft.content,
+      origin_server_ts: Date.now(),
+      depth: room.last_depth + 1,
+      prev_events: room.last_event_id ? [room.last_event_id] : [],
+      auth_events: authKeys
+        .map((k) => state.ids.get(k))
+        .filter((id): id is string => id !== undefined),
+    };
+    const { pdu, eventId } = finalizeEvent(unsigned, this.serverName, this.key.keyId, this.key.privateKey);
+    const verdict = authorizeEvent(pdu, state.auth);
+    if (!verdict.allowed) throw forbidden(verdict.reason);
+
+    const previous =
+      draft.stateKey !== undefined
+        ? { pdu: state.get(draft.type, draft.stateKey), id: state.getId(draft.type, draft.stateKey) }
+        : undefined;
+    const unsignedData =
+      previous?.pdu && previous.id
+        ? { replaces_state: previous.id, prev_content: previous.pdu.content, prev_sender: previous.pdu.sender }
+        : undefined;
+
+    // The stream position is taken last: it serialises writers until this transaction commits.
+    const stream = await nextStreamPosition(trx);
+    const relation = relationOf(draft.content);
+    const membership =
+      draft.type === 'm.room.member' && typeof draft.content.membership === 'string'
+        ? draft.content.membership
+        : null;
+    const row: EventRow = {
+      stream,
+      event_id: eventId,
+      room_id: room.room_id,
+      type: draft.type,
+      state_key: draft.stateKey ?? null,
+      sender: draft.sender,
+      depth: unsigned.depth,
+      origin_server_ts: unsigned.origin_server_ts,
+      membership,
+      relates_to: relation?.eventId ?? null,
+      rel_type: relation?.relType ?? null,
+      redacted_by: null,
+      txn_device_id: draft.txn?.deviceId ?? null,
+      txn_id: draft.txn?.txnId ?? null,
+      pdu: JSON.stringify(pdu),
+      unsigned: unsignedData ? JSON.stringify(unsignedData) : null,
+    };
+    try {
+      await insertEvent(trx, row);
+    } catch (err) {
+      if (isUniqueViolation(err, 'events_txn')) throw new DuplicateTxn();
+      throw err;
+    }
+    if (draft.stateKey !== undefined) {
+      await upsertCurrentState(trx, {
+        room_id: room.room_id,
+        type: draft.type,
+        state_key: draft.stateKey,
+        event_id: eventId,
+        stream,
+        membership,
+      });
+      state.set(pdu, eventId);
+    }
+    if (draft.type === 'm.room.redaction') {
+      await this.#applyRedaction(trx, pdu, eventId);
+    }
+    await updateRoomHead(trx, room.room_id, eventId, unsigned.depth);
+    room.last_event_id = eventId;
+    room.last_depth = unsigned.depth;
+
+    const users = membership !== null && draft.stateKey !== undefined ? [draft.stateKey] : undefined;
+    await publishChange(trx, { position: stream, rooms: [room.room_id], ...(users ? { users } : {}) });
+    return { eventId, stream, pdu };
+  }
+
+  /** Replaces the redacted event's stored form by what the redaction algorithm leaves of it. */
+  async #applyRedaction(trx: Transaction<DB>, redaction: Pdu, redactionId: string): Promise<void> {
+    const targetId = redaction.content.redacts;
+    if (typeof targetId !== 'string') return;
+    const target = await getEvent(trx, targetId);
+    if (!target || target.room_id !== redaction.room_id || target.redacted_by !== null) return;
+    const redacted = redactPdu(JSON.parse(target.pdu) as Pdu);
+    await markRedacted(trx, targetId, redactionId, JSON.stringify(redacted));
+  }
+}
+
+/** The relation an event declares in `content["m.relates_to"]`, if any. */
+export function relationOf(
+  content: Record<string, unknown>,
+): { relType: string; eventId: string } | undefined {
+  const rel = content['m.relates_to'];
+  if (!rel || typeof rel !== 'object') return undefined;
+  const { rel_type: relType, event_id: eventId } = rel as Record<string, unknown>;
+  if (typeof eventId !== 'string') return undefined;
+  if (typeof relType === 'string') return { relType, eventId };
+  return undefined;
+}
+
