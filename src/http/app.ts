@@ -9,6 +9,7 @@ import { MatrixError, missingToken, unrecognized } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Requester } from '../services/sessions.js';
 import type { Services } from '../services/services.js';
+import { withQueryCount } from '../storage/query-count.js';
 import { parseJsonBody, readBody } from './body.js';
 import { HttpResponse, type Route } from './route.js';
 import { bodyValidator, queryValidator } from './validation.js';
@@ -148,8 +149,12 @@ export function createApp(services: Services, routes: readonly Route[]): Koa {
     const state = ctx.state as State;
     state.log = log.child({ reqId });
     ctx.set('X-Request-ID', reqId);
+    let queries = () => 0;
     try {
-      await next();
+      await withQueryCount((read) => {
+        queries = read;
+        return next();
+      });
       if (ctx.status === 404 && ctx.body === undefined) {
         throw unrecognized('Unrecognized request');
       }
@@ -168,6 +173,7 @@ export function createApp(services: Services, routes: readonly Route[]): Koa {
           path: ctx.path,
           status: ctx.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
+          queries: queries(),
         },
         'request',
       );

@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { ClientEvent } from '../matrix/event.js';
 import type { DB } from '../storage/schema.js';
 import { getEvents, getRoom } from '../storage/events.js';
-import { notFound } from '../errors.js';
+import { MatrixError, notFound } from '../errors.js';
 import type { AccountData } from './account-data.js';
 import type { Messages } from './messages.js';
 import type { Notifier } from './notifier.js';
@@ -120,11 +120,21 @@ export class LegacySync {
     };
   }
 
-  /** `GET /events/{eventId}`: one event by id, wherever it is, if the user may see it. */
+  /**
+   * `GET /events/{eventId}`: one event by id, wherever it is, if the user may see it. An event
+   * the user may not see is a 404 like an unknown one (spec v1.16: old_sync, the only error).
+   */
   async event(reader: Reader, eventId: string): Promise<ClientEvent> {
     const [row] = await getEvents(this.db, [eventId]);
     if (!row) throw notFound('Event not found');
-    const visible = await this.reader.getVisibleEvent(row.room_id, eventId, reader.userId);
+    const visible = await this.reader
+      .getVisibleEvent(row.room_id, eventId, reader.userId)
+      .catch((err: unknown) => {
+        if (err instanceof MatrixError && err.errcode === 'M_FORBIDDEN') {
+          throw notFound('Event not found');
+        }
+        throw err;
+      });
     const [event] = await this.reader.toClientEvents([visible], reader);
     return event as ClientEvent;
   }

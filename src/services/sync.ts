@@ -8,8 +8,13 @@ import { MatrixError } from '../errors.js';
 import type { Config } from '../config/config.js';
 import { matchesFilter, roomAllowed, type Filter, type RoomEventFilter } from '../matrix/filter.js';
 import type { ClientEvent, Pdu } from '../matrix/event.js';
+import { canSeeEvent, type VisibilityHistory } from '../matrix/visibility.js';
 import type { DB, EventRow } from '../storage/schema.js';
 import { getAccountDataSince, type AccountDataRow } from '../storage/account-data.js';
+import {
+  getMembershipHistoryOfRooms,
+  getVisibilityHistoryOfRooms,
+} from '../storage/visibility.js';
 import {
   countMembers,
   getCurrentStateOfRooms,
@@ -229,71 +234,160 @@ export class Sync {
       for (const row of rows) recent.set(row.room_id, [...(recent.get(row.room_id) ?? []), row]);
     }
 
-    const roomIds = windows.map((w) => w.roomId);
-    const currentState = await getCurrentStateOfRooms(this.db, roomIds);
-    const stateByRoom = new Map<string, EventRow[]>();
-    for (const row of currentState) {
-      stateByRoom.set(row.room_id, [...(stateByRoom.get(row.room_id) ?? []), row]);
-    }
-    const counts = await countMembers(this.db, roomIds);
-
+    // Timeline rows per room: the newest `limit`, visible to the user, matching the filter.
+    const needsVisibility = windows.filter((w) => w.checkVisibility).map((w) => w.roomId);
+    const histories = await this.#visibilityHistories(needsVisibility, reader.userId);
+    const timelines = new Map<string, { rows: EventRow[]; limited: boolean; start: number }>();
     for (const w of windows) {
       let rows = recent.get(w.roomId) ?? [];
       const limited = rows.length > limit;
       if (limited) rows = rows.slice(rows.length - limit);
-      if (w.checkVisibility && rows.length > 0) {
-        rows = await this.reader.filterVisible(w.roomId, reader.userId, rows);
-      }
-      const timelineRows = rows.filter((r) =>
+      const history = histories.get(w.roomId);
+      if (history) rows = rows.filter((row) => canSeeEvent(history, row, reader.userId));
+      const start = rows[0]?.stream ?? w.upto + 1;
+      rows = rows.filter((r) =>
         matchesFilter(timelineFilter, { type: r.type, sender: r.sender, room_id: r.room_id }),
       );
-      const timelineStart = rows[0]?.stream ?? w.upto + 1;
-      const prevBatch = formatToken(timelineStart - 1);
+      timelines.set(w.roomId, { rows, limited, start });
+    }
 
+    // Current state only where it is needed: full state, lazy-loaded members, and summaries
+    // (sent on an initial sync and when the room's membership changed).
+    const summaryRooms = new Set(
+      windows
+        .filter(
+          (w) =>
+            since === undefined ||
+            w.fullState ||
+            timelines.get(w.roomId)?.rows.some((r) => r.type === 'm.room.member'),
+        )
+        .map((w) => w.roomId),
+    );
+    const stateRooms = windows
+      .filter((w) => w.fullState || stateFilter?.lazy_load_members || summaryRooms.has(w.roomId))
+      .map((w) => w.roomId);
+    const stateByRoom = new Map<string, EventRow[]>();
+    for (const row of await getCurrentStateOfRooms(this.db, stateRooms)) {
+      stateByRoom.set(row.room_id, [...(stateByRoom.get(row.room_id) ?? []), row]);
+    }
+    const counts = await countMembers(this.db, [...summaryRooms]);
+
+    const stateRowsByRoom = new Map<string, EventRow[]>();
+    for (const w of windows) {
+      const { rows: timelineRows, limited, start } = timelines.get(w.roomId) as {
+        rows: EventRow[];
+        limited: boolean;
+        start: number;
+      };
       let stateRows: EventRow[] = [];
       if (w.fullState) {
-        stateRows = await this.#stateAt(stateByRoom.get(w.roomId) ?? [], timelineStart - 1);
+        stateRows = await this.#stateAt(stateByRoom.get(w.roomId) ?? [], start - 1);
       } else if (limited && since !== undefined) {
-        stateRows = await getStateChanges(this.db, w.roomId, since, timelineStart - 1);
+        stateRows = await getStateChanges(this.db, w.roomId, since, start - 1);
       }
       stateRows = stateRows.filter((r) =>
         matchesFilter(stateFilter, { type: r.type, sender: r.sender, room_id: r.room_id }),
       );
       if (stateFilter?.lazy_load_members) {
-        const senders = new Set(timelineRows.map((r) => r.sender));
-        senders.add(reader.userId);
-        stateRows = stateRows.filter(
-          (r) => r.type !== 'm.room.member' || senders.has(r.state_key as string),
+        stateRows = await this.#lazyMembers(
+          reader.userId,
+          w,
+          timelineRows,
+          stateRows,
+          stateByRoom.get(w.roomId) ?? [],
+          start,
         );
-        if (!w.fullState) {
-          const have = new Set(stateRows.filter((r) => r.type === 'm.room.member').map((r) => r.state_key));
-          const inTimeline = new Set(
-            timelineRows.filter((r) => r.type === 'm.room.member').map((r) => r.state_key),
-          );
-          const missing = [...senders].filter((s) => !have.has(s) && !inTimeline.has(s));
-          const current = (stateByRoom.get(w.roomId) ?? []).filter(
-            (r) => r.type === 'm.room.member' && missing.includes(r.state_key as string),
-          );
-          stateRows.push(...(await this.#stateAt(current, timelineStart - 1)));
-        }
       }
+      stateRowsByRoom.set(w.roomId, stateRows);
+    }
 
-      const state = stateByRoom.get(w.roomId) ?? [];
+    // Client events for every room at once: one pass of unsigned data and aggregations.
+    const allTimeline = [...timelines.values()].flatMap((t) => t.rows);
+    const allState = [...stateRowsByRoom.values()].flat();
+    const serialized = new Map<string, ClientEvent>();
+    for (const event of await this.reader.toClientEvents(allTimeline, reader)) {
+      serialized.set(event.event_id, event);
+    }
+    const serializedState = new Map<string, ClientEvent>();
+    for (const event of await this.reader.toClientEvents(allState, reader)) {
+      serializedState.set(event.event_id, event);
+    }
+
+    for (const w of windows) {
+      const timeline = timelines.get(w.roomId) as { rows: EventRow[]; limited: boolean; start: number };
+      const pick = (rows: EventRow[], from: Map<string, ClientEvent>) =>
+        rows.map((r) => from.get(r.event_id)).filter((e): e is ClientEvent => e !== undefined);
       sections.set(w.roomId, {
         timeline: {
-          events: await this.reader.toClientEvents(timelineRows, reader),
-          limited,
-          prev_batch: prevBatch,
+          events: pick(timeline.rows, serialized),
+          limited: timeline.limited,
+          prev_batch: formatToken(timeline.start - 1),
         },
-        state: { events: await this.reader.toClientEvents(stateRows, reader) },
+        state: { events: pick(stateRowsByRoom.get(w.roomId) ?? [], serializedState) },
         ephemeral: { events: [] },
         account_data: { events: [] },
-        summary: summaryOf(w.roomId, reader.userId, state, counts),
+        summary: summaryRooms.has(w.roomId)
+          ? summaryOf(w.roomId, reader.userId, stateByRoom.get(w.roomId) ?? [], counts)
+          : {},
         // TODO: count notifications from push rules; until then clients see no unread badge.
         unread_notifications: { notification_count: 0, highlight_count: 0 },
       });
     }
     return sections;
+  }
+
+  /** Visibility histories of several rooms for one user, in two queries. */
+  async #visibilityHistories(
+    roomIds: string[],
+    userId: string,
+  ): Promise<Map<string, VisibilityHistory>> {
+    const result = new Map<string, VisibilityHistory>();
+    if (roomIds.length === 0) return result;
+    for (const roomId of roomIds) result.set(roomId, { memberships: [], visibilities: [] });
+    for (const row of await getMembershipHistoryOfRooms(this.db, roomIds, userId)) {
+      (result.get(row.room_id)?.memberships as { stream: number; membership: string }[]).push(row);
+    }
+    for (const row of await getVisibilityHistoryOfRooms(this.db, roomIds)) {
+      const value = (JSON.parse(row.pdu) as Pdu).content.history_visibility as string;
+      (result.get(row.room_id)?.visibilities as { stream: number; value: string }[]).push({
+        stream: row.stream,
+        value,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Lazy-loaded members (spec: Lazy-loading room members): only the member events of the
+   * timeline's senders and the user, taken from the state at the start of the timeline.
+   *
+   * NOTSPEC: include_redundant_members=false is treated like true on incremental syncs: the
+   * senders' member events are sent again even if an earlier sync already sent them; clients
+   * accept the repetition, and it spares tracking what each device has seen.
+   */
+  async #lazyMembers(
+    userId: string,
+    w: RoomWindow,
+    timelineRows: EventRow[],
+    stateRows: EventRow[],
+    currentState: EventRow[],
+    start: number,
+  ): Promise<EventRow[]> {
+    const senders = new Set(timelineRows.map((r) => r.sender));
+    senders.add(userId);
+    const kept = stateRows.filter(
+      (r) => r.type !== 'm.room.member' || senders.has(r.state_key as string),
+    );
+    if (w.fullState) return kept;
+    const have = new Set(kept.filter((r) => r.type === 'm.room.member').map((r) => r.state_key));
+    const inTimeline = new Set(
+      timelineRows.filter((r) => r.type === 'm.room.member').map((r) => r.state_key),
+    );
+    const missing = [...senders].filter((s) => !have.has(s) && !inTimeline.has(s));
+    const current = currentState.filter(
+      (r) => r.type === 'm.room.member' && missing.includes(r.state_key as string),
+    );
+    return kept.concat(await this.#stateAt(current, start - 1));
   }
 
   /**

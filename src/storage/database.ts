@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { Logger } from '../log.js';
 import type { DB } from './schema.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { countQuery } from './query-count.js';
 
 export type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -127,7 +128,7 @@ export async function openDatabase(config: DatabaseConfig, log: Logger): Promise
   if (config.url) {
     const pool = new pg.Pool({ connectionString: config.url, max: config.pool_size, types });
     pool.on('error', (err) => log.error({ err }, 'idle database connection failed'));
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log: countQuery });
     return {
       db,
       kind: 'postgres',
@@ -149,6 +150,7 @@ export async function openDatabase(config: DatabaseConfig, log: Logger): Promise
     const db = new Kysely<DB>({
       dialect: new PostgresDialect({ pool }),
       plugins: [new YieldPlugin()],
+      log: countQuery,
     });
     return {
       db,
