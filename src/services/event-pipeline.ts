@@ -11,20 +11,17 @@ import { stateKey, type Pdu, type UnsignedPdu } from '../matrix/event.js';
 import { finalizeEvent } from '../matrix/event-hash.js';
 import { redactPdu } from '../matrix/redaction.js';
 import type { SigningKey } from '../matrix/signing.js';
-import type { DB, EventRow, Room } from '../storage/schema.js';
+import type { DB, Room } from '../storage/schema.js';
+import { appendEvent, lockRoomWithState } from '../storage/append.js';
 import {
   getCurrentStateEvents,
   getEvent,
   getTxnEvent,
-  insertEvent,
   insertRoom,
   lockRoom,
   markRedacted,
-  nextStreamPosition,
-  updateRoomHead,
-  upsertCurrentState,
 } from '../storage/events.js';
-import { publishChange } from './notifier.js';
+import { STREAM_CHANNEL } from './notifier.js';
 
 /** What a caller wants to add to a room. */
 export interface EventDraft {
@@ -102,24 +99,47 @@ export class EventPipeline {
    * the first event. Throws 404 for an unknown room and 403 when the rules refuse the event.
    */
   async send(roomId: string, draft: EventDraft, check?: StateCheck): Promise<PersistedEvent> {
-    if (draft.txn) {
-      const earlier = await this.#txnEvent(draft);
-      if (earlier) return earlier;
-    }
     try {
       return await this.db.transaction().execute(async (trx) => {
-        const room = await lockRoom(trx, roomId);
-        if (!room) throw notFound('Unknown room');
-        const writer: RoomWriter = { room, state: new RoomStateView(), loaded: new Set() };
+        const keys = this.#stateKeysFor(draft);
+        const locked = await lockRoomWithState(
+          trx,
+          roomId,
+          keys.map((k) => k.split('\u0000') as [string, string]),
+        );
+        if (!locked) throw notFound('Unknown room');
+        const writer: RoomWriter = {
+          room: locked.room,
+          state: new RoomStateView(),
+          loaded: new Set(keys),
+        };
+        for (const entry of locked.state) {
+          writer.state.set(JSON.parse(entry.pdu) as Pdu, entry.event_id);
+        }
         return this.append(trx, writer, draft, check);
       });
     } catch (err) {
+      // A retried transaction id: the first send's event is the answer. The unique index
+      // decides, so two concurrent retries cannot both create an event.
       if (draft.txn && (err instanceof DuplicateTxn || isUniqueViolation(err, 'events_txn'))) {
         const earlier = await this.#txnEvent(draft);
         if (earlier) return earlier;
       }
       throw err;
     }
+  }
+
+  /** The state entries an event's authorization and unsigned data need. */
+  #stateKeysFor(draft: EventDraft): string[] {
+    const keys = selectAuthEventKeys({
+      type: draft.type,
+      sender: draft.sender,
+      content: draft.content,
+      ...(draft.stateKey !== undefined ? { state_key: draft.stateKey } : {}),
+    });
+    keys.push(stateKey('m.room.join_rules', ''));
+    if (draft.stateKey !== undefined) keys.push(stateKey(draft.type, draft.stateKey));
+    return [...new Set(keys)];
   }
 
   /**
@@ -204,9 +224,7 @@ export class EventPipeline {
       ...(draft.stateKey !== undefined ? { state_key: draft.stateKey } : {}),
     };
     const authKeys = selectAuthEventKeys(selector);
-    const extraKeys = [stateKey('m.room.join_rules', '')];
-    if (draft.stateKey !== undefined) extraKeys.push(stateKey(draft.type, draft.stateKey));
-    await this.#loadAuthState(trx, writer, [...authKeys, ...extraKeys]);
+    await this.#loadAuthState(trx, writer, this.#stateKeysFor(draft));
     if (check) await check(state);
 
     const unsigned: UnsignedPdu = {
@@ -235,57 +253,48 @@ export class EventPipeline {
         ? { replaces_state: previous.id, prev_content: previous.pdu.content, prev_sender: previous.pdu.sender }
         : undefined;
 
-    // The stream position is taken last: it serialises writers until this transaction commits.
-    const stream = await nextStreamPosition(trx);
     const relation = relationOf(draft.content);
     const membership =
       draft.type === 'm.room.member' && typeof draft.content.membership === 'string'
         ? draft.content.membership
         : null;
-    const row: EventRow = {
-      stream,
-      event_id: eventId,
-      room_id: room.room_id,
-      type: draft.type,
-      state_key: draft.stateKey ?? null,
-      sender: draft.sender,
-      depth: unsigned.depth,
-      origin_server_ts: unsigned.origin_server_ts,
-      membership,
-      relates_to: relation?.eventId ?? null,
-      rel_type: relation?.relType ?? null,
-      redacted_by: null,
-      txn_device_id: draft.txn?.deviceId ?? null,
-      txn_id: draft.txn?.txnId ?? null,
-      pdu: JSON.stringify(pdu),
-      unsigned: unsignedData ? JSON.stringify(unsignedData) : null,
-    };
+    const users = membership !== null && draft.stateKey !== undefined ? [draft.stateKey] : undefined;
+    const audience = JSON.stringify({ r: [room.room_id], ...(users ? { u: users } : {}) });
+    let stream: number;
     try {
-      await insertEvent(trx, row);
+      // One statement takes the stream position (last, so that writers serialise only for the
+      // commit), stores the event, moves the room's head, updates current state and queues the
+      // notification that syncs see on commit.
+      stream = await appendEvent(
+        trx,
+        {
+          event_id: eventId,
+          room_id: room.room_id,
+          type: draft.type,
+          state_key: draft.stateKey ?? null,
+          sender: draft.sender,
+          depth: unsigned.depth,
+          origin_server_ts: unsigned.origin_server_ts,
+          membership,
+          relates_to: relation?.eventId ?? null,
+          rel_type: relation?.relType ?? null,
+          redacted_by: null,
+          txn_device_id: draft.txn?.deviceId ?? null,
+          txn_id: draft.txn?.txnId ?? null,
+          pdu: JSON.stringify(pdu),
+          unsigned: unsignedData ? JSON.stringify(unsignedData) : null,
+        },
+        { channel: STREAM_CHANNEL, payloadSuffix: `,${audience.slice(1)}` },
+      );
     } catch (err) {
       if (isUniqueViolation(err, 'events_txn')) throw new DuplicateTxn();
       throw err;
     }
-    if (draft.stateKey !== undefined) {
-      await upsertCurrentState(trx, {
-        room_id: room.room_id,
-        type: draft.type,
-        state_key: draft.stateKey,
-        event_id: eventId,
-        stream,
-        membership,
-      });
-      state.set(pdu, eventId);
-    }
-    if (draft.type === 'm.room.redaction') {
-      await this.#applyRedaction(trx, pdu, eventId);
-    }
-    await updateRoomHead(trx, room.room_id, eventId, unsigned.depth);
+    if (draft.stateKey !== undefined) state.set(pdu, eventId);
+    if (draft.type === 'm.room.redaction') await this.#applyRedaction(trx, pdu, eventId);
     room.last_event_id = eventId;
     room.last_depth = unsigned.depth;
 
-    const users = membership !== null && draft.stateKey !== undefined ? [draft.stateKey] : undefined;
-    await publishChange(trx, { position: stream, rooms: [room.room_id], ...(users ? { users } : {}) });
     return { eventId, stream, pdu };
   }
 
