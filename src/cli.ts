@@ -63,17 +63,43 @@ async function readLine(prompt: string, hidden: boolean): Promise<string> {
       if (s.includes(prompt)) process.stdout.write(prompt);
     };
   }
-  const answer = await new Promise<string>((done) => rl.question(prompt, done));
+  // Ctrl-D closes the interface without an answer; without the close handler the CLI would exit
+  // silently with Node's unsettled-await code 13.
+  const answer = await new Promise<string | undefined>((done) => {
+    rl.once('close', () => done(undefined));
+    rl.question(prompt, done);
+  });
   rl.close();
   if (hidden) process.stdout.write('\n');
+  if (answer === undefined) throw new UsageError('no password given');
   return answer;
+}
+
+/**
+ * The first line of piped standard input, or undefined when it ends before any character. Read
+ * directly because readline drops a last line that has no newline when a question is pending.
+ */
+async function firstStdinLine(): Promise<string | undefined> {
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  for await (const chunk of process.stdin) {
+    text += chunk as string;
+    if (text.includes('\n')) break;
+  }
+  return text.length > 0 ? text.split(/\r?\n/)[0] : undefined;
 }
 
 /** The password from --password, a hidden prompt on a terminal, or the first line of stdin. */
 async function passwordFrom(flags: Parsed['flags']): Promise<string> {
   const given = flags.get('--password');
   if (typeof given === 'string') return given;
-  if (!process.stdin.isTTY) return (await readLine('', false)).trim();
+  if (!process.stdin.isTTY) {
+    const line = await firstStdinLine();
+    if (line === undefined) {
+      throw new UsageError('no password given: use --password or write it to standard input');
+    }
+    return line.trim();
+  }
   const first = await readLine('Password: ', true);
   const second = await readLine('Confirm password: ', true);
   if (first !== second) throw new UsageError('the passwords do not match');

@@ -56,10 +56,11 @@ function mountRoute(router: Router, services: Services, route: Route): void {
   const { config, sessions, limiter } = services;
 
   for (const path of paths) {
-    const action = `${route.method} ${path.replace(/^\/_matrix\/client\/(v3|r0|v1)/, '')}`;
     const handle = async (ctx: Context) => {
       const state = ctx.state as State;
       state.route = path;
+      // A user-interactive auth session belongs to one request: method and concrete path.
+      const action = `${route.method} ${ctx.path.replace(/^\/_matrix\/client\/(v3|r0|v1)/, '')}`;
 
       let requester: Requester | undefined;
       if (route.auth !== 'none') {
@@ -162,6 +163,10 @@ export function createApp(services: Services, routes: readonly Route[]): Koa {
       const error = toMatrixError(err, state.log);
       ctx.status = error.status;
       ctx.body = error.toJSON();
+      const retryAfterMs = error.extra.retry_after_ms;
+      if (typeof retryAfterMs === 'number') {
+        ctx.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+      }
       if (error.status >= 400 && error.status < 500) {
         state.log.debug({ errcode: error.errcode }, 'request refused');
       }

@@ -48,3 +48,15 @@ export function resolveLoginUser(input: string, serverName: string): string | un
   if (input.length === 0) return undefined;
   return userIdFromLocalpart(input.toLowerCase(), serverName);
 }
+
+/**
+ * `mxc://<server-name>/<media-id>` (spec: client-server-api, Matrix Content (mxc://) URIs): the
+ * server name as in the identifier grammar, the media id of `[A-Za-z0-9_-]` only.
+ */
+const MXC_URI_PATTERN =
+  /^mxc:\/\/(?:\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9.-]{1,255})(?::[0-9]{1,5})?\/[A-Za-z0-9_-]+$/;
+
+/** Whether `uri` is a well-formed content URI, such as an avatar_url must be. */
+export function isMxcUri(uri: string): boolean {
+  return MXC_URI_PATTERN.test(uri);
+}

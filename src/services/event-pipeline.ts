@@ -5,8 +5,9 @@
  * createRoom, membership changes and upgrades all come through here.
  */
 import type { Kysely, Transaction } from 'kysely';
-import { forbidden, notFound } from '../errors.js';
+import { forbidden, notFound, tooLarge } from '../errors.js';
 import { authorizeEvent, selectAuthEventKeys, type AuthState } from '../matrix/auth-rules.js';
+import { canonicalJson } from '../matrix/canonical-json.js';
 import { stateKey, type Pdu, type UnsignedPdu } from '../matrix/event.js';
 import { finalizeEvent } from '../matrix/event-hash.js';
 import { redactPdu } from '../matrix/redaction.js';
@@ -77,6 +78,24 @@ interface RoomWriter {
   state: RoomStateView;
   /** State keys already loaded from the database (all of them for a new room). */
   loaded: Set<string> | 'all';
+}
+
+/** The largest event, in bytes of canonical JSON with its signatures. */
+const MAX_PDU_BYTES = 65_536;
+/** The largest `type` and `state_key`, in bytes. */
+const MAX_KEY_BYTES = 255;
+
+/**
+ * Refuses an event beyond the spec's size limits: 64 KiB for the whole signed event, 255 bytes
+ * for its type and state key.
+ * https://spec.matrix.org/v1.16/client-server-api/#size-limits
+ */
+function checkSize(pdu: Pdu): void {
+  if (Buffer.byteLength(pdu.type) > MAX_KEY_BYTES) throw tooLarge('Event type is too long');
+  if (pdu.state_key !== undefined && Buffer.byteLength(pdu.state_key) > MAX_KEY_BYTES) {
+    throw tooLarge('State key is too long');
+  }
+  if (Buffer.byteLength(canonicalJson(pdu)) > MAX_PDU_BYTES) throw tooLarge('Event is too large');
 }
 
 /** Raised inside a transaction when a concurrent retry already stored the transaction id. */
@@ -241,6 +260,7 @@ export class EventPipeline {
         .filter((id): id is string => id !== undefined),
     };
     const { pdu, eventId } = finalizeEvent(unsigned, this.serverName, this.key.keyId, this.key.privateKey);
+    checkSize(pdu);
     const verdict = authorizeEvent(pdu, state.auth);
     if (!verdict.allowed) throw forbidden(verdict.reason);
 

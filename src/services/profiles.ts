@@ -1,6 +1,7 @@
 /** User profiles: display name and avatar (spec: client-server-api, Profiles). */
 import type { Kysely } from 'kysely';
 import { MatrixError, forbidden, notFound } from '../errors.js';
+import { isMxcUri } from '../matrix/ids.js';
 import type { DB } from '../storage/schema.js';
 import { getUser, updateProfile } from '../storage/users.js';
 import type { Membership } from './membership.js';
@@ -40,7 +41,7 @@ export class Profiles {
     if (field === 'displayname' && value !== null && value.length > MAX_DISPLAYNAME_LENGTH) {
       throw new MatrixError('M_INVALID_PARAM', 'Display name is too long');
     }
-    if (field === 'avatar_url' && value !== null && value !== '' && !value.startsWith('mxc://')) {
+    if (field === 'avatar_url' && value !== null && value !== '' && !isMxcUri(value)) {
       throw new MatrixError('M_INVALID_PARAM', 'avatar_url must be an mxc:// URI');
     }
     await updateProfile(this.db, targetId, { [field]: value === '' ? null : value });

@@ -123,15 +123,17 @@ export class Timeline {
       ...(filter ? { filter } : {}),
     });
     const [event] = await this.reader.toClientEvents([target], reader);
+    // The spec asks for "the state of the room at the last event returned".
+    const stateAt = after.rows.at(-1)?.stream ?? target.stream;
     const stateRows = filter?.lazy_load_members
       ? await getStateAtForKeys(
           this.db,
           roomId,
-          target.stream,
+          stateAt,
           'm.room.member',
           [...new Set([target, ...before.rows, ...after.rows].map((r) => r.sender))],
         )
-      : await getStateAt(this.db, roomId, target.stream);
+      : await getStateAt(this.db, roomId, stateAt);
     return {
       event,
       events_before: await this.reader.toClientEvents(before.rows, reader),

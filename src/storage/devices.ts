@@ -2,7 +2,10 @@
 import type { Executor } from './database.js';
 import type { Device } from './schema.js';
 
-/** Creates the device, or keeps an existing one of the same id (renaming it when a name is given). */
+/**
+ * Creates the device, or keeps an existing one of the same id; a non-null name renames it
+ * (callers pass null for a known device, whose name must stay).
+ */
 export async function upsertDevice(
   db: Executor,
   device: { user_id: string; device_id: string; display_name: string | null; created_ts: number },

@@ -66,8 +66,9 @@ export const deviceRoutes = [
     auth: 'accessToken',
     body: { type: 'object', properties: { auth: authSchema } },
     handler: async ({ requester, params, body, services, action }) => {
+      // Deleting a device that is already gone succeeds (the spec's 200 covers "removed
+      // previously"), after the same authentication.
       const deviceId = params.deviceId as string;
-      await services.devices.get(requester.userId, deviceId);
       await authenticateWithPassword(services, {
         action,
         requesterId: requester.userId,

@@ -55,6 +55,11 @@ export const registerRoutes = [
       if (body.username !== undefined) {
         await services.accounts.checkUsernameAvailable(body.username);
       }
+      // Refuse a request that would complete the last stage without a password before the
+      // stage uses the session up, so that the client can simply send it again.
+      if (body.auth?.type !== undefined && body.password === undefined) {
+        throw new MatrixError('M_MISSING_PARAM', 'Missing parameter: password');
+      }
       await services.uia.authenticate({
         action,
         userId: null,

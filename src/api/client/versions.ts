@@ -14,9 +14,12 @@ export const SUPPORTED_VERSIONS = [
   'r0.5.0',
   'r0.6.0',
   'r0.6.1',
-  // v1.1: the v3 endpoint prefix; v1.2: registration tokens and the v1 prefix.
+  // v1.1: the v3 endpoint prefix; v1.2: registration tokens, the v1 prefix, space hierarchy;
+  // v1.3: relations and their aggregations. Later versions need receipts (private and
+  // threaded) and media, which are not served yet.
   'v1.1',
   'v1.2',
+  'v1.3',
 ];
 
 export const versionRoutes = [
