@@ -47,6 +47,7 @@ CREATE TABLE events (
   redacted_by text,
   txn_device_id text,
   txn_id text,
+  txn_scope text,
   pdu text NOT NULL,
   unsigned text
 );
@@ -57,7 +58,9 @@ COMMENT ON COLUMN events.unsigned IS 'unsigned data fixed at persist time: prev_
 COMMENT ON COLUMN events.relates_to IS 'content.m.relates_to.event_id, for relations and aggregations';
 CREATE INDEX events_room_stream ON events (room_id, stream);
 CREATE INDEX events_room_state ON events (room_id, type, state_key, stream) WHERE state_key IS NOT NULL;
-CREATE UNIQUE INDEX events_txn ON events (sender, txn_device_id, txn_id) WHERE txn_id IS NOT NULL;
+COMMENT ON COLUMN events.txn_scope IS 'the request the transaction id belongs to (such as the send path), as ids are scoped to device and endpoint';
+CREATE UNIQUE INDEX events_txn ON events (sender, txn_device_id, txn_scope, txn_id)
+  WHERE txn_id IS NOT NULL;
 CREATE INDEX events_relations ON events (relates_to, rel_type, stream) WHERE relates_to IS NOT NULL;
 
 CREATE TABLE current_state (

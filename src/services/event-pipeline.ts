@@ -31,7 +31,7 @@ export interface EventDraft {
   content: Record<string, unknown>;
   stateKey?: string;
   /** The sending device and its transaction id, for idempotent retries. */
-  txn?: { deviceId: string; txnId: string };
+  txn?: { deviceId: string; txnId: string; scope: string };
 }
 
 export interface PersistedEvent {
@@ -209,8 +209,8 @@ export class EventPipeline {
   }
 
   async #txnEvent(draft: EventDraft): Promise<PersistedEvent | undefined> {
-    const txn = draft.txn as { deviceId: string; txnId: string };
-    const row = await getTxnEvent(this.db, draft.sender, txn.deviceId, txn.txnId);
+    const txn = draft.txn as { deviceId: string; txnId: string; scope: string };
+    const row = await getTxnEvent(this.db, draft.sender, txn.deviceId, txn.txnId, txn.scope);
     if (!row) return undefined;
     return { eventId: row.event_id, stream: row.stream, pdu: JSON.parse(row.pdu), duplicate: true };
   }
@@ -301,6 +301,7 @@ export class EventPipeline {
           redacted_by: null,
           txn_device_id: draft.txn?.deviceId ?? null,
           txn_id: draft.txn?.txnId ?? null,
+          txn_scope: draft.txn?.scope ?? null,
           pdu: JSON.stringify(pdu),
           unsigned: unsignedData ? JSON.stringify(unsignedData) : null,
         },

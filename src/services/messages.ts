@@ -56,7 +56,7 @@ export class Messages {
       type,
       sender: sender.userId,
       content,
-      txn: { deviceId: sender.deviceId, txnId },
+      txn: { deviceId: sender.deviceId, txnId, scope: `send ${roomId} ${type}` },
     });
     return persisted.eventId;
   }
@@ -119,7 +119,7 @@ export class Messages {
         type: 'm.room.redaction',
         sender: sender.userId,
         content: { redacts: eventId, ...(reason !== undefined ? { reason } : {}) },
-        txn: { deviceId: sender.deviceId, txnId },
+        txn: { deviceId: sender.deviceId, txnId, scope: `redact ${roomId} ${eventId}` },
       },
       (state) => {
         if (target.sender === sender.userId) return;

@@ -99,6 +99,24 @@ export class Notifier {
     });
   }
 
+  /**
+   * Every room and user that changes in (`after`, `upto`] concerned, when this process heard of
+   * every position in that range (positions have no gaps: each one is announced); otherwise
+   * undefined, and the caller must ask the database.
+   */
+  changesBetween(after: number, upto: number): { rooms: Set<string>; users: Set<string> } | undefined {
+    if (upto <= after) return { rooms: new Set(), users: new Set() };
+    const inRange = this.#recent.filter((c) => c.position > after && c.position <= upto);
+    if (inRange.length !== upto - after) return undefined;
+    const rooms = new Set<string>();
+    const users = new Set<string>();
+    for (const change of inRange) {
+      for (const r of change.rooms ?? []) rooms.add(r);
+      for (const u of change.users ?? []) users.add(u);
+    }
+    return { rooms, users };
+  }
+
   #onPayload(payload: string): void {
     let change: StreamChange;
     try {
@@ -124,6 +142,8 @@ export class Notifier {
 
   /** After a lost connection: catch up on the position and let every waiter look again. */
   async #resync(database: Database): Promise<void> {
+    // Notifications may have been missed: forget the recent ones so that nobody relies on them.
+    this.#recent.length = 0;
     this.#advance(await getStreamPosition(database.db));
     for (const waiter of [...this.#waiters]) waiter.wake();
   }

@@ -14,6 +14,7 @@ import {
   getRelationsOf,
   getRoom,
   getVisibilityHistory,
+  isRoomForgotten,
 } from '../storage/events.js';
 
 /** Who is reading, for unsigned fields that depend on it (transaction ids, participation). */
@@ -72,13 +73,19 @@ export class RoomReader {
 
   /**
    * Whether the user may read the room at all right now: joined, or the room's current history
-   * visibility is world_readable, or they were once in it (they keep what they saw).
+   * visibility is world_readable, or they were once in it (they keep what they saw) and have
+   * not forgotten it: after a forget, the user "will no longer be able to retrieve history for
+   * this room".
+   * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidforget
    */
   async requireCanRead(roomId: string, userId: string): Promise<VisibilityHistory> {
     await this.requireRoom(roomId);
     const history = await this.visibilityHistory(roomId, userId);
     const current = history.visibilities.at(-1)?.value;
-    const everMember = history.memberships.some((m) => m.membership === 'join');
+    const joined = history.memberships.at(-1)?.membership === 'join';
+    const everMember =
+      history.memberships.some((m) => m.membership === 'join') &&
+      (joined || !(await isRoomForgotten(this.db, userId, roomId)));
     if (current !== 'world_readable' && !everMember) {
       const invited = history.memberships.at(-1)?.membership === 'invite';
       if (!(invited && current === 'invited')) throw forbidden(`${userId} is not in the room`);
@@ -174,6 +181,7 @@ export class RoomReader {
     const children = await getRelationsOf(this.db, ids, ['m.replace', 'm.reference', 'm.thread']);
     if (children.length === 0) return result;
     const senders = new Map(rows.map((r) => [r.event_id, r.sender]));
+    const parents = new Map(rows.map((r) => [r.event_id, r]));
     const grouped = new Map<string, EventRow[]>();
     for (const child of children) {
       const key = `${child.relates_to}\u0000${child.rel_type}`;
@@ -186,7 +194,8 @@ export class RoomReader {
       const [parentId, relType] = key.split('\u0000') as [string, string];
       const entry = result.get(parentId) ?? {};
       if (relType === 'm.replace') {
-        const edits = list.filter((e) => e.sender === senders.get(parentId) && e.state_key === null);
+        const parent = parents.get(parentId);
+        const edits = parent ? list.filter((e) => isValidReplacement(parent, e)) : [];
         const newest = edits.at(-1);
         if (newest) entry['m.replace'] = this.serialize(newest, reader);
       } else if (relType === 'm.reference') {
@@ -216,4 +225,18 @@ export class RoomReader {
     }
     return result;
   }
+}
+
+/**
+ * Whether an m.replace event is a valid edit of the original: same sender and type, neither a
+ * state event, the original not itself an edit, and the edit carries `m.new_content`. Invalid
+ * edits are left out of the aggregation.
+ * https://spec.matrix.org/v1.16/client-server-api/#validity-of-replacement-events
+ */
+function isValidReplacement(original: EventRow, edit: EventRow): boolean {
+  if (edit.sender !== original.sender || edit.type !== original.type) return false;
+  if (edit.state_key !== null || original.state_key !== null) return false;
+  if (original.rel_type === 'm.replace') return false;
+  const newContent = (JSON.parse(edit.pdu) as Pdu).content['m.new_content'];
+  return typeof newContent === 'object' && newContent !== null && !Array.isArray(newContent);
 }

@@ -137,7 +137,11 @@ export class Rooms {
       event('m.room.join_rules', { join_rule: preset === 'public_chat' ? 'public' : 'invite' }),
       event('m.room.history_visibility', { history_visibility: 'shared' }),
     );
-    if (preset !== 'public_chat') drafts.push(event('m.room.guest_access', { guest_access: 'can_join' }));
+    drafts.push(
+      event('m.room.guest_access', {
+        guest_access: preset === 'public_chat' ? 'forbidden' : 'can_join',
+      }),
+    );
     for (const state of request.initial_state ?? []) {
       drafts.push(event(state.type, state.content, state.state_key ?? ''));
     }

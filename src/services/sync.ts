@@ -161,6 +161,21 @@ export class Sync {
           leaves.push({ roomId: m.room_id, after: 0, upto: m.stream, fullState: true, checkVisibility: true });
         }
       }
+    } else if (this.#quietForUser(userId, since, upto)) {
+      // Only room events in rooms the user stays joined to: the notifier already knows which.
+      const changed = this.notifier.changesBetween(since, upto)?.rooms ?? new Set<string>();
+      for (const m of memberships) {
+        if (m.membership !== 'join' || !roomAllowed(roomFilter, m.room_id)) continue;
+        if (changed.has(m.room_id) || request.fullState) {
+          windows.push({
+            roomId: m.room_id,
+            after: since,
+            upto,
+            fullState: request.fullState,
+            checkVisibility: false,
+          });
+        }
+      }
     } else {
       const changes = await getMembershipChangesOfUser(this.db, userId, since, upto);
       const changed = new Map<string, EventRow>();
@@ -199,7 +214,9 @@ export class Sync {
     for (const roomId of invites) {
       response.rooms.invite[roomId] = { invite_state: { events: await this.#strippedState(roomId, userId) } };
     }
-    await this.#accountData(reader, request, since, upto, response, new Set(windows.map((w) => w.roomId)));
+    if (since === undefined || !this.#quietForUser(userId, since, upto)) {
+      await this.#accountData(reader, request, since, upto, response, new Set(windows.map((w) => w.roomId)));
+    }
     return { response, rooms: watched };
   }
 
@@ -334,6 +351,15 @@ export class Sync {
       });
     }
     return sections;
+  }
+
+  /**
+   * Whether nothing in (`since`, `upto`] touched the user directly (no membership change, no
+   * account data), as far as the notifier knows for certain.
+   */
+  #quietForUser(userId: string, since: number, upto: number): boolean {
+    const changes = this.notifier.changesBetween(since, upto);
+    return changes !== undefined && !changes.users.has(userId);
   }
 
   /** Visibility histories of several rooms for one user, in two queries. */

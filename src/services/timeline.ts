@@ -187,7 +187,7 @@ export class Timeline {
     const page = roots.slice(0, limit);
     const rows = await getEvents(this.db, page.map((r) => r.root));
     const byId = new Map(rows.map((r) => [r.event_id, r]));
-    let visible = page
+    const visible = page
       .map((r) => byId.get(r.root))
       .filter((r): r is EventRow => r !== undefined && r.room_id === roomId)
       .filter((r) => canSeeEvent(history, r, reader.userId));
@@ -197,7 +197,6 @@ export class Timeline {
         const thread = (e.unsigned?.['m.relations'] as Record<string, any> | undefined)?.['m.thread'];
         return e.sender === reader.userId || thread?.current_user_participated === true;
       });
-      visible = [];
     }
     const last = page.at(-1);
     return {

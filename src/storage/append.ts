@@ -54,11 +54,11 @@ export async function appendEvent(
     ), ins AS (
       INSERT INTO events (stream, event_id, room_id, type, state_key, sender, depth,
         origin_server_ts, membership, relates_to, rel_type, redacted_by, txn_device_id, txn_id,
-        pdu, unsigned)
+        txn_scope, pdu, unsigned)
       SELECT pos.position, ${row.event_id}, ${row.room_id}, ${row.type}, ${row.state_key},
         ${row.sender}, ${row.depth}, ${row.origin_server_ts}, ${row.membership},
         ${row.relates_to}, ${row.rel_type}, ${row.redacted_by}, ${row.txn_device_id},
-        ${row.txn_id}, ${row.pdu}, ${row.unsigned}
+        ${row.txn_id}, ${row.txn_scope}, ${row.pdu}, ${row.unsigned}
       FROM pos
       RETURNING stream
     ), head AS (

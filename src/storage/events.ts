@@ -291,6 +291,7 @@ export async function getTxnEvent(
   userId: string,
   deviceId: string,
   txnId: string,
+  scope: string,
 ): Promise<EventRow | undefined> {
   return db
     .selectFrom('events')
@@ -298,6 +299,7 @@ export async function getTxnEvent(
     .where('sender', '=', userId)
     .where('txn_device_id', '=', deviceId)
     .where('txn_id', '=', txnId)
+    .where('txn_scope', '=', scope)
     .executeTakeFirst();
 }
 
@@ -437,7 +439,7 @@ export async function getRelationsOf(
 export async function getThreadRoots(
   db: Executor,
   roomId: string,
-  page: { from?: number; limit: number; participatedBy?: string },
+  page: { from?: number; limit: number },
 ): Promise<{ root: string; latest: number }[]> {
   let query = db
     .selectFrom('events')
@@ -445,19 +447,12 @@ export async function getThreadRoots(
     .where('room_id', '=', roomId)
     .where('rel_type', '=', 'm.thread')
     .groupBy('relates_to');
-  if (page.participatedBy) {
-    const user = page.participatedBy;
-    query = query.having((eb) =>
-      eb.fn.countAll().filterWhere('sender', '=', user),
-      '>',
-      0,
-    ) as typeof query;
+  if (page.from !== undefined) {
+    const from = page.from;
+    query = query.having((eb) => eb.fn.max('stream'), '<', from);
   }
-  let rows = await query.orderBy('latest', 'desc').execute();
-  if (page.from !== undefined) rows = rows.filter((r) => Number(r.latest) < (page.from as number));
-  return rows
-    .slice(0, page.limit)
-    .map((r) => ({ root: r.root as string, latest: Number(r.latest) }));
+  const rows = await query.orderBy('latest', 'desc').limit(page.limit).execute();
+  return rows.map((r) => ({ root: r.root as string, latest: Number(r.latest) }));
 }
 
 export async function insertForgotten(db: Executor, userId: string, roomId: string): Promise<void> {
@@ -475,6 +470,21 @@ export async function deleteForgotten(db: Executor, userId: string, roomId: stri
     .where('user_id', '=', userId)
     .where('room_id', '=', roomId)
     .execute();
+}
+
+/** Whether the user has forgotten the room (and not joined it since). */
+export async function isRoomForgotten(
+  db: Executor,
+  userId: string,
+  roomId: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('forgotten_rooms')
+    .select('room_id')
+    .where('user_id', '=', userId)
+    .where('room_id', '=', roomId)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function getForgottenRooms(db: Executor, userId: string): Promise<Set<string>> {

@@ -92,6 +92,7 @@ export interface EventsTable {
   redacted_by: string | null;
   txn_device_id: string | null;
   txn_id: string | null;
+  txn_scope: string | null;
   pdu: string;
   unsigned: string | null;
 }
