@@ -62,10 +62,14 @@ async function startServer(backend: 'embedded' | 'postgres'): Promise<Server> {
       log: { level: 'info' },
     }),
   );
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['src/main.ts', '--config', configPath], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    ['src/main.ts', '--config', configPath],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   let pending = '';
   child.stdout?.setEncoding('utf8');
@@ -117,7 +121,8 @@ async function call(server: Server, method: string, path: string, token?: string
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const json = (await res.json()) as any;
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  if (res.status !== 200)
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
 }
 
@@ -157,11 +162,18 @@ async function send(server: Server, user: User, roomId: string, body = 'hello'):
 }
 
 async function createRoom(server: Server, owner: User, members: User[], name: string) {
-  const { room_id: roomId } = await call(server, 'POST', '/_matrix/client/v3/createRoom', owner.token, {
-    preset: 'public_chat',
-    name,
-  });
-  for (const m of members) await call(server, 'POST', `/_matrix/client/v3/join/${room(roomId)}`, m.token, {});
+  const { room_id: roomId } = await call(
+    server,
+    'POST',
+    '/_matrix/client/v3/createRoom',
+    owner.token,
+    {
+      preset: 'public_chat',
+      name,
+    },
+  );
+  for (const m of members)
+    await call(server, 'POST', `/_matrix/client/v3/join/${room(roomId)}`, m.token, {});
   return roomId as string;
 }
 
@@ -223,8 +235,12 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
     let t0 = performance.now();
     for (let i = 0; i < soloCount; i++) await send(server, first, solo);
     out['sends/s, 1 sender'] = (soloCount / ((performance.now() - t0) / 1000)).toFixed(0);
-    out['queries per send (room of ~10 events)'] = queriesOf(server, mark, 'PUT', '/send/:eventType/:txnId')
-      .toFixed(1);
+    out['queries per send (room of ~10 events)'] = queriesOf(
+      server,
+      mark,
+      'PUT',
+      '/send/:eventType/:txnId',
+    ).toFixed(1);
 
     // 50 senders at once into one shared room.
     const shared = await createRoom(server, first, senders.slice(1), 'shared');
@@ -235,7 +251,10 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
         for (let i = 0; i < each; i++) await send(server, u, shared);
       }),
     );
-    out['sends/s, 50 senders, one room'] = ((50 * each) / ((performance.now() - t0) / 1000)).toFixed(0);
+    out['sends/s, 50 senders, one room'] = (
+      (50 * each) /
+      ((performance.now() - t0) / 1000)
+    ).toFixed(0);
 
     // Cost of a send once the room has a long history.
     mark = server.lines.length;
@@ -251,7 +270,11 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
     const hall = await createRoom(server, first, listeners, 'hall');
     const filter = encodeURIComponent(JSON.stringify({ room: { timeline: { limit: 1 } } }));
     const tokens = await Promise.all(
-      listeners.map(async (u) => (await call(server, 'GET', `/_matrix/client/v3/sync?filter=${filter}`, u.token)).next_batch as string),
+      listeners.map(
+        async (u) =>
+          (await call(server, 'GET', `/_matrix/client/v3/sync?filter=${filter}`, u.token))
+            .next_batch as string,
+      ),
     );
     const latencies: number[] = [];
     const rounds = quick ? 5 : 20;
@@ -279,8 +302,18 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
     for (const seconds of [1, 4]) {
       mark = server.lines.length;
       const idle = listeners[0] as User;
-      await call(server, 'GET', `/_matrix/client/v3/sync?timeout=${seconds * 1000}&since=${tokens[0]}`, idle.token);
-      out[`queries of an idle ${seconds} s long-poll`] = queriesOf(server, mark, 'GET', '/sync').toFixed(0);
+      await call(
+        server,
+        'GET',
+        `/_matrix/client/v3/sync?timeout=${seconds * 1000}&since=${tokens[0]}`,
+        idle.token,
+      );
+      out[`queries of an idle ${seconds} s long-poll`] = queriesOf(
+        server,
+        mark,
+        'GET',
+        '/sync',
+      ).toFixed(0);
     }
 
     // Initial sync of a user in 200 rooms with a few messages each.
@@ -307,7 +340,11 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
 
 async function main(): Promise<void> {
   const backends: ('embedded' | 'postgres')[] =
-    backendArg === 'embedded' ? ['embedded'] : backendArg === 'postgres' ? ['postgres'] : ['embedded', 'postgres'];
+    backendArg === 'embedded'
+      ? ['embedded']
+      : backendArg === 'postgres'
+        ? ['postgres']
+        : ['embedded', 'postgres'];
   const results = new Map<string, Record<string, string>>();
   for (const backend of backends) {
     process.stderr.write(`running ${backend}...\n`);

@@ -308,9 +308,7 @@ describe('PUT /profile/{userId}/displayname', () => {
 
     const field = await api(server, 'GET', profilePath(alice.userId, 'displayname'));
     expect(field.status).toBe(200);
-    expect(specErrors(PROFILE, 'GET', '/profile/{userId}/{keyName}', 200, field.body)).toEqual(
-      [],
-    );
+    expect(specErrors(PROFILE, 'GET', '/profile/{userId}/{keyName}', 200, field.body)).toEqual([]);
     expect(field.body).toEqual({ displayname: name });
     const whole = await api(server, 'GET', profilePath(alice.userId));
     expect(whole.body.displayname).toBe(name);
@@ -373,9 +371,7 @@ describe('PUT /profile/{userId}/avatar_url', () => {
       });
       expect(res.status).toBe(400);
       expect(res.body.errcode).toBe('M_INVALID_PARAM');
-      expect(specErrors(PROFILE, 'PUT', '/profile/{userId}/{keyName}', 400, res.body)).toEqual(
-        [],
-      );
+      expect(specErrors(PROFILE, 'PUT', '/profile/{userId}/{keyName}', 400, res.body)).toEqual([]);
       const field = await api(server, 'GET', profilePath(bob.userId, 'avatar_url'));
       expect(field.body.avatar_url).not.toBe(avatar);
     },

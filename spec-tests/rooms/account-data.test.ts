@@ -59,14 +59,16 @@ describe('PUT /user/{userId}/account_data/{type}', () => {
       body: { colour: 'green' },
     });
     expect(put.status).toBe(200);
-    expect(specErrors(ACCOUNT_DATA, 'PUT', '/user/{userId}/account_data/{type}', 200, put.body))
-      .toEqual([]);
+    expect(
+      specErrors(ACCOUNT_DATA, 'PUT', '/user/{userId}/account_data/{type}', 200, put.body),
+    ).toEqual([]);
     const get = await api(server, 'GET', globalPath(alice, 'org.example.config'), {
       token: alice.accessToken,
     });
     expect(get.status).toBe(200);
-    expect(specErrors(ACCOUNT_DATA, 'GET', '/user/{userId}/account_data/{type}', 200, get.body))
-      .toEqual([]);
+    expect(
+      specErrors(ACCOUNT_DATA, 'GET', '/user/{userId}/account_data/{type}', 200, get.body),
+    ).toEqual([]);
     expect(get.body).toEqual({ colour: 'green' });
   });
 
@@ -274,8 +276,9 @@ describe('PUT /user/{userId}/rooms/{roomId}/tags/{tag}', () => {
       body: { order: 0.25 },
     });
     expect(fav.status).toBe(200);
-    expect(specErrors(TAGS, 'PUT', '/user/{userId}/rooms/{roomId}/tags/{tag}', 200, fav.body))
-      .toEqual([]);
+    expect(
+      specErrors(TAGS, 'PUT', '/user/{userId}/rooms/{roomId}/tags/{tag}', 200, fav.body),
+    ).toEqual([]);
     const work = await api(server, 'PUT', tagsPath(alice, 'u.work'), {
       token: alice.accessToken,
       body: {},
@@ -284,16 +287,18 @@ describe('PUT /user/{userId}/rooms/{roomId}/tags/{tag}', () => {
 
     const list = await api(server, 'GET', tagsPath(alice), { token: alice.accessToken });
     expect(list.status).toBe(200);
-    expect(specErrors(TAGS, 'GET', '/user/{userId}/rooms/{roomId}/tags', 200, list.body))
-      .toEqual([]);
+    expect(specErrors(TAGS, 'GET', '/user/{userId}/rooms/{roomId}/tags', 200, list.body)).toEqual(
+      [],
+    );
     expect(list.body.tags).toEqual({ 'm.favourite': { order: 0.25 }, 'u.work': {} });
 
     const del = await api(server, 'DELETE', tagsPath(alice, 'u.work'), {
       token: alice.accessToken,
     });
     expect(del.status).toBe(200);
-    expect(specErrors(TAGS, 'DELETE', '/user/{userId}/rooms/{roomId}/tags/{tag}', 200, del.body))
-      .toEqual([]);
+    expect(
+      specErrors(TAGS, 'DELETE', '/user/{userId}/rooms/{roomId}/tags/{tag}', 200, del.body),
+    ).toEqual([]);
     const after = await api(server, 'GET', tagsPath(alice), { token: alice.accessToken });
     expect(after.body.tags).toEqual({ 'm.favourite': { order: 0.25 } });
   });
@@ -350,8 +355,9 @@ describe('POST /user/{userId}/filter', () => {
       token: alice.accessToken,
     });
     expect(get.status).toBe(200);
-    expect(specErrors(FILTER, 'GET', '/user/{userId}/filter/{filterId}', 200, get.body))
-      .toEqual([]);
+    expect(specErrors(FILTER, 'GET', '/user/{userId}/filter/{filterId}', 200, get.body)).toEqual(
+      [],
+    );
     expect(get.body).toEqual(filter);
   });
 

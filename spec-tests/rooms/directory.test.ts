@@ -141,9 +141,7 @@ describe('GET /directory/room/{roomAlias}', () => {
     const res = await api(server, 'GET', aliasPath(newAlias('unknown')));
     expect(res.status).toBe(404);
     expect(res.body.errcode).toBe('M_NOT_FOUND');
-    expect(specErrors(DIRECTORY, 'GET', '/directory/room/{roomAlias}', 404, res.body)).toEqual(
-      [],
-    );
+    expect(specErrors(DIRECTORY, 'GET', '/directory/room/{roomAlias}', 404, res.body)).toEqual([]);
   });
 });
 

@@ -390,8 +390,15 @@ describe('GET /rooms/{roomId}/messages', () => {
     for (;;) {
       const res = await messages(bob, roomId, { limit: 7, ...(from ? { from } : {}) });
       expect(res.status).toBe(200);
-      expect(specErrors('client-server/message_pagination.yaml', 'GET', '/rooms/{roomId}/messages',
-        200, res.body)).toEqual([]);
+      expect(
+        specErrors(
+          'client-server/message_pagination.yaml',
+          'GET',
+          '/rooms/{roomId}/messages',
+          200,
+          res.body,
+        ),
+      ).toEqual([]);
       expect(res.body.chunk.length).toBeLessThanOrEqual(7);
       seen.push(...res.body.chunk.map((e: any) => e.event_id));
       pages += 1;
@@ -506,8 +513,9 @@ describe('GET /rooms/{roomId}/context/{eventId}', () => {
     const res = await api(server, 'GET', path, { token: bob.accessToken });
     expect(res.status).toBe(200);
     const schema = 'client-server/event_context.yaml';
-    expect(specErrors(schema, 'GET', '/rooms/{roomId}/context/{eventId}', 200, res.body))
-      .toEqual([]);
+    expect(specErrors(schema, 'GET', '/rooms/{roomId}/context/{eventId}', 200, res.body)).toEqual(
+      [],
+    );
     expect(res.body.event.event_id).toBe(middle);
     expect(res.body.events_before.map((e: any) => e.event_id)).toEqual([ids[3], ids[2]]);
     expect(res.body.events_after.map((e: any) => e.event_id)).toEqual([ids[5], ids[6]]);
@@ -538,9 +546,12 @@ describe('GET /rooms/{roomId}/context/{eventId}', () => {
 
   it('hides events from before the join in a joined-visibility room', async () => {
     const roomId = await createRoom(alice, { preset: 'public_chat' });
-    await ok(putState(alice, roomId, 'm.room.history_visibility', {
-      history_visibility: 'joined',
-    }), 'PUT history_visibility');
+    await ok(
+      putState(alice, roomId, 'm.room.history_visibility', {
+        history_visibility: 'joined',
+      }),
+      'PUT history_visibility',
+    );
     const hidden = await send(alice, roomId, text('before bob'));
     await join(bob, roomId);
     const target = await send(alice, roomId, text('after bob'));
@@ -601,9 +612,13 @@ describe('m.replace (edits)', () => {
   it('ignores an edit without m.new_content', async () => {
     const roomId = await sharedRoom();
     const original = await send(bob, roomId, text('plain'));
-    await send(bob, roomId, text('* nothing', {
-      'm.relates_to': { rel_type: 'm.replace', event_id: original },
-    }));
+    await send(
+      bob,
+      roomId,
+      text('* nothing', {
+        'm.relates_to': { rel_type: 'm.replace', event_id: original },
+      }),
+    );
     expect(replacementOf(await getEvent(bob, roomId, original))).toBeUndefined();
   });
 
@@ -624,17 +639,23 @@ describe('GET /_matrix/client/v1/rooms/{roomId}/relations/{eventId}/{relType}', 
   it('lists a reaction (m.annotation) to an event', async () => {
     const roomId = await sharedRoom();
     const target = await send(alice, roomId, text('react to me'));
-    const reaction = await send(bob, roomId, {
-      'm.relates_to': { rel_type: 'm.annotation', event_id: target, key: '👍' },
-    }, 'm.reaction');
+    const reaction = await send(
+      bob,
+      roomId,
+      {
+        'm.relates_to': { rel_type: 'm.annotation', event_id: target, key: '👍' },
+      },
+      'm.reaction',
+    );
     await send(bob, roomId, text('unrelated'));
     const res = await api(server, 'GET', relationsPath(roomId, target, '/m.annotation'), {
       token: alice.accessToken,
     });
     expect(res.status).toBe(200);
     const schema = 'client-server/relations.yaml';
-    expect(specErrors(schema, 'GET', '/rooms/{roomId}/relations/{eventId}/{relType}', 200,
-      res.body)).toEqual([]);
+    expect(
+      specErrors(schema, 'GET', '/rooms/{roomId}/relations/{eventId}/{relType}', 200, res.body),
+    ).toEqual([]);
     expect(res.body.chunk.map((e: any) => e.event_id)).toEqual([reaction]);
     expect(res.body.chunk[0].content['m.relates_to'].key).toBe('👍');
   });
@@ -721,8 +742,9 @@ describe('m.thread (threads)', () => {
     expect(thread.latest_event.content.body).toBe('three');
 
     const asCharlie = await getEvent(charlie, roomId, root);
-    expect(asCharlie.body.unsigned['m.relations']['m.thread'].current_user_participated)
-      .toBe(false);
+    expect(asCharlie.body.unsigned['m.relations']['m.thread'].current_user_participated).toBe(
+      false,
+    );
   });
 
   it('lists thread roots, and for include=participated only those one took part in', async () => {
@@ -733,8 +755,15 @@ describe('m.thread (threads)', () => {
 
     const all = await threads(charlie, roomId);
     expect(all.status).toBe(200);
-    expect(specErrors('client-server/threads_list.yaml', 'GET', '/rooms/{roomId}/threads', 200,
-      all.body)).toEqual([]);
+    expect(
+      specErrors(
+        'client-server/threads_list.yaml',
+        'GET',
+        '/rooms/{roomId}/threads',
+        200,
+        all.body,
+      ),
+    ).toEqual([]);
     expect(all.body.chunk.map((e: any) => e.event_id)).toEqual([root]);
 
     const notMine = await threads(charlie, roomId, '?include=participated');
@@ -747,7 +776,7 @@ describe('m.thread (threads)', () => {
 });
 
 describe('PUT /rooms/{roomId}/redact/{eventId}/{txnId}', () => {
-  it("lets the sender redact their message, leaving content {} and redacted_because", async () => {
+  it('lets the sender redact their message, leaving content {} and redacted_because', async () => {
     const roomId = await sharedRoom();
     const target = await send(bob, roomId, text('oops'));
     const res = await redact(bob, roomId, target);
@@ -790,9 +819,12 @@ describe('PUT /rooms/{roomId}/redact/{eventId}/{txnId}', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ event_id: topic.body.event_id, state_key: '', content: {} });
-    const state = await ok(api(server, 'GET', `${room(roomId)}/state`, {
-      token: bob.accessToken,
-    }), 'GET state');
+    const state = await ok(
+      api(server, 'GET', `${room(roomId)}/state`, {
+        token: bob.accessToken,
+      }),
+      'GET state',
+    );
     const inState = state.body.find((e: any) => e.type === 'm.room.topic');
     expect(inState).toMatchObject({ state_key: '', content: {} });
   });
@@ -800,9 +832,12 @@ describe('PUT /rooms/{roomId}/redact/{eventId}/{txnId}', () => {
   it('keeps the membership of a redacted member event', async () => {
     const roomId = await sharedRoom({ moderator: true });
     const path = `${room(roomId)}/state/m.room.member/${encodeURIComponent(bob.userId)}`;
-    const member = await ok(api(server, 'GET', `${path}?format=event`, {
-      token: bob.accessToken,
-    }), 'GET member');
+    const member = await ok(
+      api(server, 'GET', `${path}?format=event`, {
+        token: bob.accessToken,
+      }),
+      'GET member',
+    );
     await ok(redact(charlie, roomId, member.body.event_id), 'redact');
     const after = await ok(api(server, 'GET', path, { token: bob.accessToken }), 'GET member');
     expect(after.body).toEqual({ membership: 'join' });
@@ -821,9 +856,12 @@ describe('history visibility', () => {
   /** A public room with the given visibility in which alice has sent one message. */
   async function roomWith(visibility: string): Promise<{ roomId: string; before: string }> {
     const roomId = await createRoom(alice, { preset: 'public_chat' });
-    await ok(putState(alice, roomId, 'm.room.history_visibility', {
-      history_visibility: visibility,
-    }), 'PUT history_visibility');
+    await ok(
+      putState(alice, roomId, 'm.room.history_visibility', {
+        history_visibility: visibility,
+      }),
+      'PUT history_visibility',
+    );
     const before = await send(alice, roomId, text(`before, ${visibility}`));
     return { roomId, before };
   }

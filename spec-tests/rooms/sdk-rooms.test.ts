@@ -16,7 +16,13 @@ import {
 } from 'matrix-js-sdk';
 import { logger as sdkLogger } from 'matrix-js-sdk/lib/logger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, createUser, startTestServer, type TestServer, type TestUser } from '../support/server.js';
+import {
+  api,
+  createUser,
+  startTestServer,
+  type TestServer,
+  type TestUser,
+} from '../support/server.js';
 
 let server: TestServer;
 let alice: TestUser;

@@ -30,7 +30,11 @@ function merge(base: Record<string, unknown>, extra: Record<string, unknown>) {
   for (const [key, value] of Object.entries(extra)) {
     const prev = out[key];
     out[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      prev &&
+      typeof prev === 'object'
         ? merge(prev as Record<string, unknown>, value as Record<string, unknown>)
         : value;
   }
@@ -237,4 +241,3 @@ export async function login(
   if (res.status !== 200) throw new Error(`login failed: ${JSON.stringify(res.body)}`);
   return { accessToken: res.body.access_token, deviceId: res.body.device_id };
 }
-

@@ -87,9 +87,12 @@ describe('parseConfig', () => {
   });
 
   it('substitutes inside arrays too', () => {
-    const config = parseConfig({ registration: { tokens: ['${TOKEN_A}', 'plain'] } }, {
-      TOKEN_A: 'tok-a',
-    });
+    const config = parseConfig(
+      { registration: { tokens: ['${TOKEN_A}', 'plain'] } },
+      {
+        TOKEN_A: 'tok-a',
+      },
+    );
     expect(config.registration.tokens).toEqual(['tok-a', 'plain']);
   });
 
@@ -99,8 +102,7 @@ describe('parseConfig', () => {
   });
 
   it('names the variable and the key when the environment variable is missing', () => {
-    const parse = () =>
-      parseConfig({ registration: { shared_secret: '${MACHI_UNSET_VAR}' } }, {});
+    const parse = () => parseConfig({ registration: { shared_secret: '${MACHI_UNSET_VAR}' } }, {});
     expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(/registration\.shared_secret: environment variable MACHI_UNSET_VAR/);
   });

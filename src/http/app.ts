@@ -216,4 +216,3 @@ export function createApp(services: Services, routes: readonly Route[]): Koa {
   );
   return app;
 }
-

@@ -138,9 +138,7 @@ describe('mergeUserRules', () => {
       pattern: 'cake',
     });
     expect(merged.content[1]?.rule_id).toBe('.m.rule.contains_user_name');
-    expect(merged.room).toEqual([
-      { rule_id: ROOM, default: false, enabled: false, actions: [] },
-    ]);
+    expect(merged.room).toEqual([{ rule_id: ROOM, default: false, enabled: false, actions: [] }]);
   });
 
   it('applies changes to enabled and actions of default rules', () => {
@@ -283,9 +281,9 @@ describe('evaluatePushRules', () => {
   it('lets @room highlight only from senders with the notification level', () => {
     const event = message('@room fire drill at noon');
     const powerLevels = { notifications: { room: 20 } };
-    expect(
-      evaluatePushRules(defaults(), event, context({ roomPowerLevels: powerLevels })),
-    ).toEqual({ notify: true, highlight: false });
+    expect(evaluatePushRules(defaults(), event, context({ roomPowerLevels: powerLevels }))).toEqual(
+      { notify: true, highlight: false },
+    );
     expect(
       evaluatePushRules(
         defaults(),
@@ -295,7 +293,7 @@ describe('evaluatePushRules', () => {
     ).toEqual({ notify: true, highlight: true });
   });
 
-  it("never notifies users of their own events", () => {
+  it('never notifies users of their own events', () => {
     const event = { ...message('hi', { 'm.mentions': { user_ids: [ALICE] } }), sender: ALICE };
     expect(evaluatePushRules(defaults(), event, context())).toBeUndefined();
   });

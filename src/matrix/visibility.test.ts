@@ -17,17 +17,65 @@ describe('canSeeEvent', () => {
     // [visibility, bob's memberships, event position, visible?]
     ['shared', [[10, 'join']], 5, true],
     ['shared', [[10, 'join']], 15, true],
-    ['shared', [[10, 'join'], [20, 'leave']], 25, false],
+    [
+      'shared',
+      [
+        [10, 'join'],
+        [20, 'leave'],
+      ],
+      25,
+      false,
+    ],
     ['shared', [[10, 'invite']], 15, false],
     ['shared', [], 5, false],
     ['joined', [[10, 'join']], 5, false],
     ['joined', [[10, 'join']], 15, true],
-    ['joined', [[10, 'join'], [20, 'leave']], 15, true],
-    ['joined', [[10, 'join'], [20, 'leave']], 25, false],
-    ['invited', [[10, 'invite'], [20, 'join']], 5, false],
-    ['invited', [[10, 'invite'], [20, 'join']], 15, true],
+    [
+      'joined',
+      [
+        [10, 'join'],
+        [20, 'leave'],
+      ],
+      15,
+      true,
+    ],
+    [
+      'joined',
+      [
+        [10, 'join'],
+        [20, 'leave'],
+      ],
+      25,
+      false,
+    ],
+    [
+      'invited',
+      [
+        [10, 'invite'],
+        [20, 'join'],
+      ],
+      5,
+      false,
+    ],
+    [
+      'invited',
+      [
+        [10, 'invite'],
+        [20, 'join'],
+      ],
+      15,
+      true,
+    ],
     ['invited', [[10, 'invite']], 15, true],
-    ['invited', [[10, 'invite'], [12, 'leave']], 15, false],
+    [
+      'invited',
+      [
+        [10, 'invite'],
+        [12, 'leave'],
+      ],
+      15,
+      false,
+    ],
     ['world_readable', [], 5, true],
     ['nonsense', [[10, 'join']], 5, true],
   ] as [string, [number, string][], number, boolean][])(
@@ -45,14 +93,20 @@ describe('canSeeEvent', () => {
   });
 
   it("shows the user's own leave (or kick) event", () => {
-    const history = room('joined', [[10, 'join'], [20, 'leave']]);
+    const history = room('joined', [
+      [10, 'join'],
+      [20, 'leave'],
+    ]);
     expect(canSeeEvent(history, { stream: 20, type: 'm.room.member', state_key: bob }, bob)).toBe(
       true,
     );
   });
 
   it("hides another user's member event after the user left", () => {
-    const history = room('joined', [[10, 'join'], [20, 'leave']]);
+    const history = room('joined', [
+      [10, 'join'],
+      [20, 'leave'],
+    ]);
     const other = { stream: 30, type: 'm.room.member', state_key: '@carol:hs1.test' };
     expect(canSeeEvent(history, other, bob)).toBe(false);
   });

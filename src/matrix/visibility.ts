@@ -23,9 +23,7 @@ export interface VisibleCandidate {
 
 /** Reads a history_visibility value, treating anything unknown as `shared`. */
 export function parseVisibility(value: unknown): HistoryVisibility {
-  return value === 'world_readable' || value === 'invited' || value === 'joined'
-    ? value
-    : 'shared';
+  return value === 'world_readable' || value === 'invited' || value === 'joined' ? value : 'shared';
 }
 
 /** The last entry at or before (`inclusive`) or strictly before `stream`. */

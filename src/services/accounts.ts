@@ -97,7 +97,9 @@ export class Accounts {
   }
 
   /** Every account, for admin tools. */
-  async list(): Promise<{ userId: string; admin: boolean; deactivated: boolean; displayname: string | null }[]> {
+  async list(): Promise<
+    { userId: string; admin: boolean; deactivated: boolean; displayname: string | null }[]
+  > {
     return (await listUsers(this.db)).map((u) => ({
       userId: u.user_id,
       admin: u.is_admin,
@@ -117,7 +119,9 @@ export class Accounts {
 
   /** The local user id for what an admin typed: a localpart or a full user id. */
   resolveLocalUser(input: string): string {
-    return input.startsWith('@') ? input : userIdFromLocalpart(input.toLowerCase(), this.config.server_name);
+    return input.startsWith('@')
+      ? input
+      : userIdFromLocalpart(input.toLowerCase(), this.config.server_name);
   }
 
   async setAdmin(userId: string, isAdmin: boolean): Promise<void> {

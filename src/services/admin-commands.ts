@@ -6,7 +6,13 @@ import { MatrixError } from '../errors.js';
 import type { Services } from './services.js';
 
 export type AdminCommand =
-  | { command: 'create-user'; localpart: string; password: string; admin: boolean; displayname?: string }
+  | {
+      command: 'create-user';
+      localpart: string;
+      password: string;
+      admin: boolean;
+      displayname?: string;
+    }
   | { command: 'set-admin'; user: string; admin: boolean }
   | { command: 'reset-password'; user: string; password: string }
   | { command: 'deactivate'; user: string }

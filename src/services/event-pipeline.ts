@@ -259,18 +259,30 @@ export class EventPipeline {
         .map((k) => state.ids.get(k))
         .filter((id): id is string => id !== undefined),
     };
-    const { pdu, eventId } = finalizeEvent(unsigned, this.serverName, this.key.keyId, this.key.privateKey);
+    const { pdu, eventId } = finalizeEvent(
+      unsigned,
+      this.serverName,
+      this.key.keyId,
+      this.key.privateKey,
+    );
     checkSize(pdu);
     const verdict = authorizeEvent(pdu, state.auth);
     if (!verdict.allowed) throw forbidden(verdict.reason);
 
     const previous =
       draft.stateKey !== undefined
-        ? { pdu: state.get(draft.type, draft.stateKey), id: state.getId(draft.type, draft.stateKey) }
+        ? {
+            pdu: state.get(draft.type, draft.stateKey),
+            id: state.getId(draft.type, draft.stateKey),
+          }
         : undefined;
     const unsignedData =
       previous?.pdu && previous.id
-        ? { replaces_state: previous.id, prev_content: previous.pdu.content, prev_sender: previous.pdu.sender }
+        ? {
+            replaces_state: previous.id,
+            prev_content: previous.pdu.content,
+            prev_sender: previous.pdu.sender,
+          }
         : undefined;
 
     const relation = relationOf(draft.content);
@@ -278,7 +290,8 @@ export class EventPipeline {
       draft.type === 'm.room.member' && typeof draft.content.membership === 'string'
         ? draft.content.membership
         : null;
-    const users = membership !== null && draft.stateKey !== undefined ? [draft.stateKey] : undefined;
+    const users =
+      membership !== null && draft.stateKey !== undefined ? [draft.stateKey] : undefined;
     const audience = JSON.stringify({ r: [room.room_id], ...(users ? { u: users } : {}) });
     let stream: number;
     try {
@@ -341,4 +354,3 @@ export function relationOf(
   if (typeof relType === 'string') return { relType, eventId };
   return undefined;
 }
-

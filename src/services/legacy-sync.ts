@@ -34,17 +34,26 @@ export class LegacySync {
     const since = from ?? this.notifier.position;
     const response = await this.sync.sync(
       reader,
-      { since, timeoutMs, fullState: false, filter: { room: { timeline: { limit: STREAM_ROOM_LIMIT } } } },
+      {
+        since,
+        timeoutMs,
+        fullState: false,
+        filter: { room: { timeline: { limit: STREAM_ROOM_LIMIT } } },
+      },
       signal,
     );
     const chunk: ClientEvent[] = [];
     for (const room of Object.values(response.rooms.join)) chunk.push(...room.timeline.events);
-    for (const room of Object.values(response.rooms.leave) as { timeline: { events: ClientEvent[] } }[]) {
+    for (const room of Object.values(response.rooms.leave) as {
+      timeline: { events: ClientEvent[] };
+    }[]) {
       chunk.push(...room.timeline.events);
     }
     for (const [roomId, room] of Object.entries(response.rooms.invite)) {
       const invite = room.invite_state.events.find(
-        (e) => (e as ClientEvent).type === 'm.room.member' && (e as ClientEvent).state_key === reader.userId,
+        (e) =>
+          (e as ClientEvent).type === 'm.room.member' &&
+          (e as ClientEvent).state_key === reader.userId,
       ) as ClientEvent | undefined;
       if (invite) chunk.push({ ...invite, room_id: roomId });
     }
@@ -66,7 +75,10 @@ export class LegacySync {
     ] as const;
     for (const [membership, map] of sections) {
       for (const [roomId, room] of Object.entries(map)) {
-        const section = room as { timeline: { events: ClientEvent[]; prev_batch: string }; account_data?: { events: unknown[] } };
+        const section = room as {
+          timeline: { events: ClientEvent[]; prev_batch: string };
+          account_data?: { events: unknown[] };
+        };
         rooms.push({
           room_id: roomId,
           membership,
@@ -83,7 +95,9 @@ export class LegacySync {
     }
     for (const [roomId, room] of Object.entries(response.rooms.invite)) {
       const invite = room.invite_state.events.find(
-        (e) => (e as ClientEvent).type === 'm.room.member' && (e as ClientEvent).state_key === reader.userId,
+        (e) =>
+          (e as ClientEvent).type === 'm.room.member' &&
+          (e as ClientEvent).state_key === reader.userId,
       );
       rooms.push({
         room_id: roomId,

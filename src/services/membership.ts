@@ -172,13 +172,20 @@ export class Membership {
     const history = await this.reader.requireCanRead(roomId, userId);
     const last = history.memberships.at(-1);
     let upto = filter.at;
-    if (last && last.membership !== 'join' && history.visibilities.at(-1)?.value !== 'world_readable') {
+    if (
+      last &&
+      last.membership !== 'join' &&
+      history.visibilities.at(-1)?.value !== 'world_readable'
+    ) {
       upto = upto === undefined ? last.stream : Math.min(upto, last.stream);
     }
     let rows;
     if (upto === undefined) {
       const members = await getMembers(this.db, roomId);
-      rows = await getEvents(this.db, members.map((m) => m.event_id));
+      rows = await getEvents(
+        this.db,
+        members.map((m) => m.event_id),
+      );
     } else {
       rows = await getStateAt(this.db, roomId, upto, ['m.room.member']);
     }
@@ -204,7 +211,10 @@ export class Membership {
       throw forbidden(`${userId} is not in the room`);
     }
     const members = await getMembers(this.db, roomId, ['join']);
-    const rows = await getEvents(this.db, members.map((m) => m.event_id));
+    const rows = await getEvents(
+      this.db,
+      members.map((m) => m.event_id),
+    );
     const joined: Record<string, { display_name?: string; avatar_url?: string }> = {};
     for (const row of rows) {
       const content = (JSON.parse(row.pdu) as Pdu).content;

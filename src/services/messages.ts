@@ -135,7 +135,11 @@ export class Messages {
    * The room state a user may see: the current state when joined (or the room is
    * world-readable), the state when they left otherwise.
    */
-  async visibleState(userId: string, roomId: string, only?: [string, string]): Promise<ClientEvent[]> {
+  async visibleState(
+    userId: string,
+    roomId: string,
+    only?: [string, string],
+  ): Promise<ClientEvent[]> {
     const history = await this.reader.requireCanRead(roomId, userId);
     const last = history.memberships.at(-1);
     const worldReadable = history.visibilities.at(-1)?.value === 'world_readable';

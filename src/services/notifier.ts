@@ -104,7 +104,10 @@ export class Notifier {
    * every position in that range (positions have no gaps: each one is announced); otherwise
    * undefined, and the caller must ask the database.
    */
-  changesBetween(after: number, upto: number): { rooms: Set<string>; users: Set<string> } | undefined {
+  changesBetween(
+    after: number,
+    upto: number,
+  ): { rooms: Set<string>; users: Set<string> } | undefined {
     if (upto <= after) return { rooms: new Set(), users: new Set() };
     const inRange = this.#recent.filter((c) => c.position > after && c.position <= upto);
     if (inRange.length !== upto - after) return undefined;
@@ -121,7 +124,11 @@ export class Notifier {
     let change: StreamChange;
     try {
       const raw = JSON.parse(payload) as { p: number; r?: string[]; u?: string[] };
-      change = { position: raw.p, ...(raw.r ? { rooms: raw.r } : {}), ...(raw.u ? { users: raw.u } : {}) };
+      change = {
+        position: raw.p,
+        ...(raw.r ? { rooms: raw.r } : {}),
+        ...(raw.u ? { users: raw.u } : {}),
+      };
     } catch {
       this.log.warn('unparseable stream notification ignored');
       return;

@@ -208,7 +208,8 @@ export class RoomReader {
           count: list.length,
           current_user_participated:
             reader !== undefined &&
-            (list.some((e) => e.sender === reader.userId) || senders.get(parentId) === reader.userId),
+            (list.some((e) => e.sender === reader.userId) ||
+              senders.get(parentId) === reader.userId),
         };
       }
       if (Object.keys(entry).length > 0) result.set(parentId, entry);

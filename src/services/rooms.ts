@@ -86,7 +86,10 @@ export class Rooms {
   }
 
   async #checkAliasFree(localpart: string): Promise<string> {
-    if (localpartProblem(localpart.toLowerCase(), this.config.server_name) || /[\s:#]/.test(localpart)) {
+    if (
+      localpartProblem(localpart.toLowerCase(), this.config.server_name) ||
+      /[\s:#]/.test(localpart)
+    ) {
       throw new MatrixError('M_INVALID_PARAM', 'Invalid room_alias_name');
     }
     const alias = `#${localpart}:${this.config.server_name}`;
@@ -100,7 +103,10 @@ export class Rooms {
   async createRoom(creator: string, request: CreateRoomRequest): Promise<string> {
     const version = request.room_version ?? DEFAULT_ROOM_VERSION;
     if (!SUPPORTED_ROOM_VERSIONS.includes(version)) {
-      throw new MatrixError('M_UNSUPPORTED_ROOM_VERSION', `Room version ${version} is not supported`);
+      throw new MatrixError(
+        'M_UNSUPPORTED_ROOM_VERSION',
+        `Room version ${version} is not supported`,
+      );
     }
     const alias =
       request.room_alias_name !== undefined
@@ -110,8 +116,10 @@ export class Rooms {
     for (const invitee of invitees) {
       const parsed = parseUserId(invitee);
       if (!parsed) throw new MatrixError('M_INVALID_PARAM', `Invalid user id ${invitee}`);
-      const user = parsed.serverName === this.config.server_name ? await getUser(this.db, invitee) : undefined;
-      if (!user || user.deactivated) throw new MatrixError('M_NOT_FOUND', `Unknown user ${invitee}`);
+      const user =
+        parsed.serverName === this.config.server_name ? await getUser(this.db, invitee) : undefined;
+      if (!user || user.deactivated)
+        throw new MatrixError('M_NOT_FOUND', `Unknown user ${invitee}`);
     }
 
     const preset =
@@ -126,7 +134,11 @@ export class Rooms {
 
     const drafts: EventDraft[] = [
       event('m.room.create', { ...request.creation_content, room_version: version }),
-      event('m.room.member', { membership: 'join', ...(await this.membership.memberProfile(creator)) }, creator),
+      event(
+        'm.room.member',
+        { membership: 'join', ...(await this.membership.memberProfile(creator)) },
+        creator,
+      ),
       event('m.room.power_levels', {
         ...defaultPowerLevels(creator, preset === 'trusted_private_chat' ? invitees : []),
         ...request.power_level_content_override,
@@ -168,18 +180,22 @@ export class Rooms {
       );
     }
 
-    await this.pipeline.createRoom({ roomId, roomVersion: version, creator }, drafts, async (trx) => {
-      if (alias) {
-        const inserted = await insertAlias(trx, {
-          alias,
-          room_id: roomId,
-          creator,
-          created_ts: Date.now(),
-        });
-        if (!inserted) throw new MatrixError('M_ROOM_IN_USE', 'Room alias already taken');
-      }
-      if (request.visibility === 'public') await setRoomPublic(trx, roomId, true);
-    });
+    await this.pipeline.createRoom(
+      { roomId, roomVersion: version, creator },
+      drafts,
+      async (trx) => {
+        if (alias) {
+          const inserted = await insertAlias(trx, {
+            alias,
+            room_id: roomId,
+            creator,
+            created_ts: Date.now(),
+          });
+          if (!inserted) throw new MatrixError('M_ROOM_IN_USE', 'Room alias already taken');
+        }
+        if (request.visibility === 'public') await setRoomPublic(trx, roomId, true);
+      },
+    );
     return roomId;
   }
 
@@ -189,14 +205,19 @@ export class Rooms {
    */
   async upgradeRoom(userId: string, roomId: string, newVersion: string): Promise<string> {
     if (!SUPPORTED_ROOM_VERSIONS.includes(newVersion)) {
-      throw new MatrixError('M_UNSUPPORTED_ROOM_VERSION', `Room version ${newVersion} is not supported`);
+      throw new MatrixError(
+        'M_UNSUPPORTED_ROOM_VERSION',
+        `Room version ${newVersion} is not supported`,
+      );
     }
     const state = await this.pipeline.loadState(this.db, roomId);
     if (!state.get('m.room.create')) throw new MatrixError('M_NOT_FOUND', 'Unknown room');
     if (state.get('m.room.member', userId)?.content.membership !== 'join') {
       throw forbidden('You are not in the room');
     }
-    if (powerLevelOf(state.auth, userId) < requiredLevelForEvent(state.auth, 'm.room.tombstone', true)) {
+    if (
+      powerLevelOf(state.auth, userId) < requiredLevelForEvent(state.auth, 'm.room.tombstone', true)
+    ) {
       throw forbidden('You may not upgrade this room');
     }
     const oldCreate = state.get('m.room.create') as Pdu;
@@ -214,7 +235,11 @@ export class Rooms {
         room_version: newVersion,
         predecessor: { room_id: roomId, event_id: state.getId('m.room.create') },
       }),
-      draft('m.room.member', { membership: 'join', ...(await this.membership.memberProfile(userId)) }, userId),
+      draft(
+        'm.room.member',
+        { membership: 'join', ...(await this.membership.memberProfile(userId)) },
+        userId,
+      ),
     ];
     for (const type of UPGRADE_COPIED_STATE) {
       const pdu = state.get(type);
@@ -233,9 +258,13 @@ export class Rooms {
         drafts.push(draft(pdu.type, pdu.content, key.split('\u0000')[1]));
       }
     }
-    await this.pipeline.createRoom({ roomId: newRoomId, roomVersion: newVersion, creator: userId }, drafts, async (trx) => {
-      if ((await listAliases(trx, roomId)).length > 0) await moveAliases(trx, roomId, newRoomId);
-    });
+    await this.pipeline.createRoom(
+      { roomId: newRoomId, roomVersion: newVersion, creator: userId },
+      drafts,
+      async (trx) => {
+        if ((await listAliases(trx, roomId)).length > 0) await moveAliases(trx, roomId, newRoomId);
+      },
+    );
 
     // The old room: a tombstone, then only moderators may speak or invite there.
     const oldLevels = state.get('m.room.power_levels')?.content ?? {};

@@ -12,7 +12,10 @@ export async function hashPassword(password: string): Promise<string> {
 let decoyHash: Promise<string> | undefined;
 
 /** Checks a password against a stored hash; a missing hash never matches. */
-export async function verifyPassword(passwordHash: string | null, password: string): Promise<boolean> {
+export async function verifyPassword(
+  passwordHash: string | null,
+  password: string,
+): Promise<boolean> {
   if (passwordHash === null) {
     decoyHash ??= hashPassword(randomBytes(16).toString('hex'));
     await verify(await decoyHash, password).catch(() => false);

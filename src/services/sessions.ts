@@ -19,12 +19,7 @@ import {
   upsertDevice,
 } from '../storage/devices.js';
 import type { RateLimiter } from './rate-limiter.js';
-import {
-  generateAccessToken,
-  hashAccessToken,
-  randomDeviceId,
-  verifyPassword,
-} from './secrets.js';
+import { generateAccessToken, hashAccessToken, randomDeviceId, verifyPassword } from './secrets.js';
 
 /** The authenticated caller of a request. */
 export interface Requester {

@@ -11,10 +11,7 @@ import type { ClientEvent, Pdu } from '../matrix/event.js';
 import { canSeeEvent, type VisibilityHistory } from '../matrix/visibility.js';
 import type { DB, EventRow } from '../storage/schema.js';
 import { getAccountDataSince, type AccountDataRow } from '../storage/account-data.js';
-import {
-  getMembershipHistoryOfRooms,
-  getVisibilityHistoryOfRooms,
-} from '../storage/visibility.js';
+import { getMembershipHistoryOfRooms, getVisibilityHistoryOfRooms } from '../storage/visibility.js';
 import {
   countMembers,
   getCurrentStateOfRooms,
@@ -123,7 +120,12 @@ export class Sync {
       }
       const { response, rooms } = await this.#build(reader, request, upto);
       const remaining = deadline - Date.now();
-      if (request.since === undefined || request.fullState || !isEmpty(response) || remaining <= 0) {
+      if (
+        request.since === undefined ||
+        request.fullState ||
+        !isEmpty(response) ||
+        remaining <= 0
+      ) {
         return response;
       }
       const woken = await this.notifier.wait(reader.userId, rooms, upto, remaining, signal);
@@ -141,7 +143,9 @@ export class Sync {
     const roomFilter = request.filter.room;
     const memberships = await getMembershipsOfUser(this.db, userId);
     const watched = new Set(
-      memberships.filter((m) => m.membership === 'join' || m.membership === 'invite').map((m) => m.room_id),
+      memberships
+        .filter((m) => m.membership === 'join' || m.membership === 'invite')
+        .map((m) => m.room_id),
     );
     const response = emptyResponse(upto);
 
@@ -154,11 +158,23 @@ export class Sync {
       for (const m of memberships) {
         if (!roomAllowed(roomFilter, m.room_id) || m.stream > upto) continue;
         if (m.membership === 'join') {
-          windows.push({ roomId: m.room_id, after: 0, upto, fullState: true, checkVisibility: true });
+          windows.push({
+            roomId: m.room_id,
+            after: 0,
+            upto,
+            fullState: true,
+            checkVisibility: true,
+          });
         } else if (m.membership === 'invite') {
           invites.push(m.room_id);
         } else if (roomFilter?.include_leave && !forgotten.has(m.room_id)) {
-          leaves.push({ roomId: m.room_id, after: 0, upto: m.stream, fullState: true, checkVisibility: true });
+          leaves.push({
+            roomId: m.room_id,
+            after: 0,
+            upto: m.stream,
+            fullState: true,
+            checkVisibility: true,
+          });
         }
       }
     } else if (this.#quietForUser(userId, since, upto)) {
@@ -188,7 +204,13 @@ export class Sync {
         if (change && newlyJoined(changes.filter((c) => c.room_id === roomId))) {
           windows.push({ roomId, after: since, upto, fullState: true, checkVisibility: true });
         } else if (active.has(roomId) || request.fullState) {
-          windows.push({ roomId, after: since, upto, fullState: request.fullState, checkVisibility: false });
+          windows.push({
+            roomId,
+            after: since,
+            upto,
+            fullState: request.fullState,
+            checkVisibility: false,
+          });
         }
       }
       for (const [roomId, row] of changed) {
@@ -197,14 +219,26 @@ export class Sync {
         else if (row.membership === 'leave' || row.membership === 'ban') {
           const current = memberships.find((m) => m.room_id === roomId)?.membership;
           if (current === 'leave' || current === 'ban') {
-            leaves.push({ roomId, after: since, upto: row.stream, fullState: false, checkVisibility: true });
+            leaves.push({
+              roomId,
+              after: since,
+              upto: row.stream,
+              fullState: false,
+              checkVisibility: true,
+            });
           }
         }
       }
     }
 
     const timelineFilter = roomFilter?.timeline;
-    const joined = await this.#roomSections(reader, windows, timelineFilter, roomFilter?.state, since);
+    const joined = await this.#roomSections(
+      reader,
+      windows,
+      timelineFilter,
+      roomFilter?.state,
+      since,
+    );
     for (const [roomId, section] of joined) response.rooms.join[roomId] = section;
     const left = await this.#roomSections(reader, leaves, timelineFilter, roomFilter?.state, since);
     for (const [roomId, section] of left) {
@@ -212,10 +246,19 @@ export class Sync {
       response.rooms.leave[roomId] = { timeline, state, account_data };
     }
     for (const roomId of invites) {
-      response.rooms.invite[roomId] = { invite_state: { events: await this.#strippedState(roomId, userId) } };
+      response.rooms.invite[roomId] = {
+        invite_state: { events: await this.#strippedState(roomId, userId) },
+      };
     }
     if (since === undefined || !this.#quietForUser(userId, since, upto)) {
-      await this.#accountData(reader, request, since, upto, response, new Set(windows.map((w) => w.roomId)));
+      await this.#accountData(
+        reader,
+        request,
+        since,
+        upto,
+        response,
+        new Set(windows.map((w) => w.roomId)),
+      );
     }
     return { response, rooms: watched };
   }
@@ -291,7 +334,11 @@ export class Sync {
 
     const stateRowsByRoom = new Map<string, EventRow[]>();
     for (const w of windows) {
-      const { rows: timelineRows, limited, start } = timelines.get(w.roomId) as {
+      const {
+        rows: timelineRows,
+        limited,
+        start,
+      } = timelines.get(w.roomId) as {
         rows: EventRow[];
         limited: boolean;
         start: number;
@@ -331,7 +378,11 @@ export class Sync {
     }
 
     for (const w of windows) {
-      const timeline = timelines.get(w.roomId) as { rows: EventRow[]; limited: boolean; start: number };
+      const timeline = timelines.get(w.roomId) as {
+        rows: EventRow[];
+        limited: boolean;
+        start: number;
+      };
       const pick = (rows: EventRow[], from: Map<string, ClientEvent>) =>
         rows.map((r) => from.get(r.event_id)).filter((e): e is ClientEvent => e !== undefined);
       sections.set(w.roomId, {
@@ -425,7 +476,11 @@ export class Sync {
     let pending = current.filter((r) => r.stream > at);
     for (let round = 0; pending.length > 0 && round < 50; round++) {
       const previousIds = pending
-        .map((r) => (r.unsigned ? (JSON.parse(r.unsigned) as { replaces_state?: string }).replaces_state : undefined))
+        .map((r) =>
+          r.unsigned
+            ? (JSON.parse(r.unsigned) as { replaces_state?: string }).replaces_state
+            : undefined,
+        )
         .filter((id): id is string => typeof id === 'string');
       const previous = await getEvents(this.db, previousIds);
       result = result.concat(previous.filter((r) => r.stream <= at));
@@ -450,7 +505,9 @@ export class Sync {
           state_key: pdu.state_key,
           content: pdu.content,
           sender: pdu.sender,
-          ...(r.type === 'm.room.member' ? { event_id: r.event_id, origin_server_ts: pdu.origin_server_ts } : {}),
+          ...(r.type === 'm.room.member'
+            ? { event_id: r.event_id, origin_server_ts: pdu.origin_server_ts }
+            : {}),
         };
       });
   }
@@ -464,7 +521,12 @@ export class Sync {
     response: SyncResponse,
     roomsInResponse: Set<string>,
   ): Promise<void> {
-    const rows: AccountDataRow[] = await getAccountDataSince(this.db, reader.userId, since ?? 0, upto);
+    const rows: AccountDataRow[] = await getAccountDataSince(
+      this.db,
+      reader.userId,
+      since ?? 0,
+      upto,
+    );
     const globalFilter = request.filter.account_data;
     const roomFilter = request.filter.room?.account_data;
     let pushRulesSent = false;
@@ -481,7 +543,13 @@ export class Sync {
         }
         response.account_data.events.push({ type: row.type, content: JSON.parse(row.content) });
       } else {
-        if (!matchesFilter(roomFilter, { type: row.type, sender: reader.userId, room_id: row.room_id })) {
+        if (
+          !matchesFilter(roomFilter, {
+            type: row.type,
+            sender: reader.userId,
+            room_id: row.room_id,
+          })
+        ) {
           continue;
         }
         let section = response.rooms.join[row.room_id];
@@ -495,7 +563,11 @@ export class Sync {
       }
     }
     // Some clients read push rules only from account data: an initial sync always has them.
-    if (since === undefined && !pushRulesSent && matchesFilter(globalFilter, { type: 'm.push_rules', sender: reader.userId })) {
+    if (
+      since === undefined &&
+      !pushRulesSent &&
+      matchesFilter(globalFilter, { type: 'm.push_rules', sender: reader.userId })
+    ) {
       response.account_data.events.push({
         type: 'm.push_rules',
         content: await this.pushRules.getRuleset(reader.userId),
@@ -515,7 +587,9 @@ function summaryOf(
   const invited = counts.find((c) => c.room_id === roomId && c.membership === 'invite')?.n ?? 0;
   const named = state.some(
     (r) =>
-      (r.type === 'm.room.name' && typeof parseContent(r).name === 'string' && parseContent(r).name !== '') ||
+      (r.type === 'm.room.name' &&
+        typeof parseContent(r).name === 'string' &&
+        parseContent(r).name !== '') ||
       (r.type === 'm.room.canonical_alias' && typeof parseContent(r).alias === 'string'),
   );
   const summary: Record<string, unknown> = {
@@ -584,4 +658,3 @@ function isEmpty(response: SyncResponse): boolean {
     response.to_device.events.length === 0
   );
 }
-

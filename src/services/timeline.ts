@@ -106,7 +106,13 @@ export class Timeline {
   }
 
   /** `GET /rooms/{roomId}/context/{eventId}`. */
-  async context(reader: Reader, roomId: string, eventId: string, limit: number, filter?: RoomEventFilter) {
+  async context(
+    reader: Reader,
+    roomId: string,
+    eventId: string,
+    limit: number,
+    filter?: RoomEventFilter,
+  ) {
     const target = await this.reader.getVisibleEvent(roomId, eventId, reader.userId);
     const history = await this.reader.visibilityHistory(roomId, reader.userId);
     const half = Math.min(Math.max(limit, 0), MAX_LIMIT);
@@ -126,19 +132,17 @@ export class Timeline {
     // The spec asks for "the state of the room at the last event returned".
     const stateAt = after.rows.at(-1)?.stream ?? target.stream;
     const stateRows = filter?.lazy_load_members
-      ? await getStateAtForKeys(
-          this.db,
-          roomId,
-          stateAt,
-          'm.room.member',
-          [...new Set([target, ...before.rows, ...after.rows].map((r) => r.sender))],
-        )
+      ? await getStateAtForKeys(this.db, roomId, stateAt, 'm.room.member', [
+          ...new Set([target, ...before.rows, ...after.rows].map((r) => r.sender)),
+        ])
       : await getStateAt(this.db, roomId, stateAt);
     return {
       event,
       events_before: await this.reader.toClientEvents(before.rows, reader),
       events_after: await this.reader.toClientEvents(after.rows, reader),
-      start: formatToken(before.rows.at(-1) ? (before.rows.at(-1) as EventRow).stream - 1 : target.stream - 1),
+      start: formatToken(
+        before.rows.at(-1) ? (before.rows.at(-1) as EventRow).stream - 1 : target.stream - 1,
+      ),
       end: formatToken(after.rows.at(-1)?.stream ?? target.stream),
       state: await this.reader.toClientEvents(stateRows, reader),
     };
@@ -185,7 +189,10 @@ export class Timeline {
       limit: limit + 1,
     });
     const page = roots.slice(0, limit);
-    const rows = await getEvents(this.db, page.map((r) => r.root));
+    const rows = await getEvents(
+      this.db,
+      page.map((r) => r.root),
+    );
     const byId = new Map(rows.map((r) => [r.event_id, r]));
     const visible = page
       .map((r) => byId.get(r.root))
@@ -194,7 +201,9 @@ export class Timeline {
     let chunk = await this.reader.toClientEvents(visible, reader);
     if (query.include === 'participated') {
       chunk = chunk.filter((e) => {
-        const thread = (e.unsigned?.['m.relations'] as Record<string, any> | undefined)?.['m.thread'];
+        const thread = (e.unsigned?.['m.relations'] as Record<string, any> | undefined)?.[
+          'm.thread'
+        ];
         return e.sender === reader.userId || thread?.current_user_participated === true;
       });
     }

@@ -15,7 +15,10 @@ export async function upsertDevice(
     .values(device)
     .onConflict((oc) =>
       oc.columns(['user_id', 'device_id']).doUpdateSet((eb) => ({
-        display_name: eb.fn.coalesce(eb.ref('excluded.display_name'), eb.ref('devices.display_name')),
+        display_name: eb.fn.coalesce(
+          eb.ref('excluded.display_name'),
+          eb.ref('devices.display_name'),
+        ),
       })),
     )
     .execute();

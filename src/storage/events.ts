@@ -27,7 +27,10 @@ export async function insertRoom(
   trx: Executor,
   room: { room_id: string; room_version: string; creator: string; created_ts: number },
 ): Promise<void> {
-  await trx.insertInto('rooms').values({ ...room, last_event_id: null, last_depth: 0 }).execute();
+  await trx
+    .insertInto('rooms')
+    .values({ ...room, last_event_id: null, last_depth: 0 })
+    .execute();
 }
 
 export async function getRoom(db: Executor, roomId: string): Promise<Room | undefined> {
@@ -57,8 +60,16 @@ export async function updateRoomHead(
     .execute();
 }
 
-export async function setRoomPublic(db: Executor, roomId: string, isPublic: boolean): Promise<void> {
-  await db.updateTable('rooms').set({ is_public: isPublic }).where('room_id', '=', roomId).execute();
+export async function setRoomPublic(
+  db: Executor,
+  roomId: string,
+  isPublic: boolean,
+): Promise<void> {
+  await db
+    .updateTable('rooms')
+    .set({ is_public: isPublic })
+    .where('room_id', '=', roomId)
+    .execute();
 }
 
 export async function insertEvent(trx: Executor, row: EventRow): Promise<void> {

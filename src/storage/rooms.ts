@@ -41,7 +41,11 @@ export async function listAliases(db: Executor, roomId: string): Promise<string[
 }
 
 /** Moves every alias of one room to another (room upgrades). */
-export async function moveAliases(db: Executor, fromRoomId: string, toRoomId: string): Promise<void> {
+export async function moveAliases(
+  db: Executor,
+  fromRoomId: string,
+  toRoomId: string,
+): Promise<void> {
   await db
     .updateTable('room_aliases')
     .set({ room_id: toRoomId })
@@ -66,9 +70,7 @@ export async function getRoomsByIds(db: Executor, roomIds: readonly string[]): P
   return db.selectFrom('rooms').selectAll().where('room_id', 'in', roomIds).execute();
 }
 
-export async function getSigningKeys(
-  db: Executor,
-): Promise<{ key_id: string; secret: string }[]> {
+export async function getSigningKeys(db: Executor): Promise<{ key_id: string; secret: string }[]> {
   return db
     .selectFrom('server_signing_keys')
     .select(['key_id', 'secret'])

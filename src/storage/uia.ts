@@ -53,7 +53,11 @@ export async function insertNonce(db: Executor, nonce: string, ts: number): Prom
 }
 
 /** Consumes a nonce: true when it existed and was created at or after `notBeforeTs`. */
-export async function takeNonce(db: Executor, nonce: string, notBeforeTs: number): Promise<boolean> {
+export async function takeNonce(
+  db: Executor,
+  nonce: string,
+  notBeforeTs: number,
+): Promise<boolean> {
   const row = await db
     .deleteFrom('registration_nonces')
     .where('nonce', '=', nonce)

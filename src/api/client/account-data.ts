@@ -15,7 +15,13 @@ export const accountDataRoutes = [
     rateLimited: true,
     body: { type: 'object' },
     handler: async ({ params, body, requester, services }) => {
-      await services.accountData.set(requester.userId, params.userId as string, '', params.type as string, body);
+      await services.accountData.set(
+        requester.userId,
+        params.userId as string,
+        '',
+        params.type as string,
+        body,
+      );
       return {};
     },
   }),
@@ -29,7 +35,12 @@ export const accountDataRoutes = [
     path: clientPaths('/user/:userId/account_data/:type'),
     auth: 'accessToken',
     handler: async ({ params, requester, services }) =>
-      services.accountData.get(requester.userId, params.userId as string, '', params.type as string),
+      services.accountData.get(
+        requester.userId,
+        params.userId as string,
+        '',
+        params.type as string,
+      ),
   }),
 
   /**
@@ -80,7 +91,11 @@ export const accountDataRoutes = [
     path: clientPaths('/user/:userId/rooms/:roomId/tags'),
     auth: 'accessToken',
     handler: async ({ params, requester, services }) =>
-      services.accountData.getTags(requester.userId, params.userId as string, params.roomId as string),
+      services.accountData.getTags(
+        requester.userId,
+        params.userId as string,
+        params.roomId as string,
+      ),
   }),
 
   /**
@@ -134,7 +149,11 @@ export const accountDataRoutes = [
     auth: 'accessToken',
     body: FILTER_SCHEMA,
     handler: async ({ params, body, requester, services }) => ({
-      filter_id: await services.accountData.createFilter(requester.userId, params.userId as string, body),
+      filter_id: await services.accountData.createFilter(
+        requester.userId,
+        params.userId as string,
+        body,
+      ),
     }),
   }),
 
@@ -147,6 +166,10 @@ export const accountDataRoutes = [
     path: clientPaths('/user/:userId/filter/:filterId'),
     auth: 'accessToken',
     handler: async ({ params, requester, services }) =>
-      services.accountData.getFilter(requester.userId, params.userId as string, params.filterId as string),
+      services.accountData.getFilter(
+        requester.userId,
+        params.userId as string,
+        params.filterId as string,
+      ),
   }),
 ];

@@ -48,7 +48,11 @@ export const deviceRoutes = [
     },
     handler: async ({ requester, params, body, services }) => {
       if (body.display_name !== undefined) {
-        await services.devices.rename(requester.userId, params.deviceId as string, body.display_name);
+        await services.devices.rename(
+          requester.userId,
+          params.deviceId as string,
+          body.display_name,
+        );
       } else {
         await services.devices.get(requester.userId, params.deviceId as string);
       }

@@ -45,7 +45,11 @@ export const membershipRoutes = [
     rateLimited: true,
     body: reasonSchema,
     handler: async ({ params, body, requester, services }) => ({
-      room_id: await services.membership.join(requester.userId, params.roomId as string, body.reason),
+      room_id: await services.membership.join(
+        requester.userId,
+        params.roomId as string,
+        body.reason,
+      ),
     }),
   }),
 
@@ -106,7 +110,12 @@ export const membershipRoutes = [
     auth: 'accessToken',
     body: targetSchema,
     handler: async ({ params, body, requester, services }) => {
-      await services.membership.kick(requester.userId, params.roomId as string, body.user_id, body.reason);
+      await services.membership.kick(
+        requester.userId,
+        params.roomId as string,
+        body.user_id,
+        body.reason,
+      );
       return {};
     },
   }),
@@ -121,7 +130,12 @@ export const membershipRoutes = [
     auth: 'accessToken',
     body: targetSchema,
     handler: async ({ params, body, requester, services }) => {
-      await services.membership.ban(requester.userId, params.roomId as string, body.user_id, body.reason);
+      await services.membership.ban(
+        requester.userId,
+        params.roomId as string,
+        body.user_id,
+        body.reason,
+      );
       return {};
     },
   }),
@@ -136,7 +150,12 @@ export const membershipRoutes = [
     auth: 'accessToken',
     body: targetSchema,
     handler: async ({ params, body, requester, services }) => {
-      await services.membership.unban(requester.userId, params.roomId as string, body.user_id, body.reason);
+      await services.membership.unban(
+        requester.userId,
+        params.roomId as string,
+        body.user_id,
+        body.reason,
+      );
       return {};
     },
   }),

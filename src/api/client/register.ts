@@ -1,10 +1,7 @@
 /** Account registration (spec: client-server-api, Account registration). */
 import { MatrixError, forbidden } from '../../errors.js';
 import { clientPaths, clientV1Path, route } from '../../http/route.js';
-import {
-  dummyStage,
-  registrationTokenStage,
-} from '../../services/auth-stages.js';
+import { dummyStage, registrationTokenStage } from '../../services/auth-stages.js';
 import { randomDeviceId } from '../../services/secrets.js';
 import type { Services } from '../../services/services.js';
 import type { AuthDict } from '../../services/uia.js';
@@ -39,7 +36,10 @@ export const registerRoutes = [
     body: {
       type: 'object',
       properties: {
-        auth: { type: 'object', properties: { type: { type: 'string' }, session: { type: 'string' } } },
+        auth: {
+          type: 'object',
+          properties: { type: { type: 'string' }, session: { type: 'string' } },
+        },
         username: { type: 'string', minLength: 1 },
         password: { type: 'string' },
         device_id: { type: 'string', minLength: 1, maxLength: 255 },
