@@ -9,6 +9,7 @@ import { loginRoutes } from './client/login.js';
 import { membershipRoutes } from './client/membership.js';
 import { profileRoutes } from './client/profile.js';
 import { pushRuleRoutes } from './client/push-rules.js';
+import { receiptRoutes } from './client/receipts.js';
 import { registerRoutes } from './client/register.js';
 import { roomEventRoutes } from './client/room-events.js';
 import { roomRoutes } from './client/rooms.js';
@@ -30,5 +31,6 @@ export const allRoutes: readonly Route[] = [
   ...syncRoutes,
   ...legacySyncRoutes,
   ...accountDataRoutes,
+  ...receiptRoutes,
   ...adminRegisterRoutes,
 ];

@@ -75,6 +75,24 @@ export class AccountData {
     );
   }
 
+  /** Stores account data the server owns (such as m.fully_read), on the server's own terms. */
+  async setServerOwned(
+    userId: string,
+    roomId: string,
+    type: string,
+    content: Record<string, unknown>,
+  ): Promise<void> {
+    await this.change(userId, (trx, stream) =>
+      upsertAccountData(trx, {
+        user_id: userId,
+        room_id: roomId,
+        type,
+        content: JSON.stringify(content),
+        stream,
+      }),
+    );
+  }
+
   /**
    * Reads account data; 404 when the user has none of that type. Global `m.push_rules` is the
    * user's whole ruleset (its stored row is only a change marker for sync).

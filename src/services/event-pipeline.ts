@@ -22,6 +22,7 @@ import {
   lockRoom,
   markRedacted,
 } from '../storage/events.js';
+import type { AppendedEvent } from './notifications.js';
 import { STREAM_CHANNEL } from './notifier.js';
 
 /** What a caller wants to add to a room. */
@@ -111,6 +112,8 @@ export class EventPipeline {
     private readonly db: Kysely<DB>,
     private readonly serverName: string,
     private readonly key: SigningKey,
+    /** Runs inside the event's transaction once it is stored (notifications, receipts). */
+    private readonly onAppend?: (trx: Transaction<DB>, event: AppendedEvent) => Promise<void>,
   ) {}
 
   /**
@@ -326,6 +329,14 @@ export class EventPipeline {
     }
     if (draft.stateKey !== undefined) state.set(pdu, eventId);
     if (draft.type === 'm.room.redaction') await this.#applyRedaction(trx, pdu, eventId);
+    await this.onAppend?.(trx, {
+      pdu,
+      eventId,
+      stream,
+      relType: relation?.relType ?? null,
+      relatesTo: relation?.eventId ?? null,
+      state,
+    });
     room.last_event_id = eventId;
     room.last_depth = unsigned.depth;
 

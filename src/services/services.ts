@@ -12,9 +12,11 @@ import { EventPipeline } from './event-pipeline.js';
 import { LegacySync } from './legacy-sync.js';
 import { Membership } from './membership.js';
 import { Messages } from './messages.js';
+import { Notifications } from './notifications.js';
 import { Notifier } from './notifier.js';
 import { Profiles } from './profiles.js';
 import { PushRules } from './push-rules.js';
+import { Receipts } from './receipts.js';
 import { RateLimiter } from './rate-limiter.js';
 import { RoomReader } from './room-reader.js';
 import { Rooms } from './rooms.js';
@@ -46,6 +48,8 @@ export interface Services {
   readonly sync: Sync;
   readonly timeline: Timeline;
   readonly legacySync: LegacySync;
+  readonly notifications: Notifications;
+  readonly receipts: Receipts;
 }
 
 export function createServices(
@@ -56,14 +60,27 @@ export function createServices(
 ): Services {
   const limiter = new RateLimiter(config.rate_limits.enabled);
   const notifier = new Notifier(log);
-  const pipeline = new EventPipeline(db, config.server_name, signingKey);
+  const notifications = new Notifications(db);
+  const pipeline = new EventPipeline(db, config.server_name, signingKey, (trx, event) =>
+    notifications.onAppend(trx, event),
+  );
   const accountData = new AccountData(db);
   const pushRules = new PushRules(db, accountData);
   const reader = new RoomReader(db);
   const membership = new Membership(db, config, pipeline, reader);
   const rooms = new Rooms(db, config, pipeline, membership);
   const messages = new Messages(db, pipeline, reader);
-  const sync = new Sync(db, config, notifier, reader, accountData, pushRules);
+  const receipts = new Receipts(db, reader, accountData);
+  const sync = new Sync(
+    db,
+    config,
+    notifier,
+    reader,
+    accountData,
+    pushRules,
+    receipts,
+    notifications,
+  );
   const timeline = new Timeline(db, reader);
   return {
     config,
@@ -86,6 +103,8 @@ export function createServices(
     userDirectory: new UserDirectory(db, config),
     sync,
     timeline,
+    notifications,
+    receipts,
     legacySync: new LegacySync(db, notifier, sync, timeline, reader, messages, accountData),
   };
 }

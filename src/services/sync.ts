@@ -26,7 +26,9 @@ import {
 } from '../storage/events.js';
 import type { AccountData } from './account-data.js';
 import type { Notifier } from './notifier.js';
+import type { Notifications } from './notifications.js';
 import type { PushRules } from './push-rules.js';
+import type { Receipts } from './receipts.js';
 import type { Reader, RoomReader } from './room-reader.js';
 import { formatToken } from './stream-token.js';
 
@@ -61,6 +63,10 @@ interface JoinedRoom {
   account_data: { events: unknown[] };
   summary: Record<string, unknown>;
   unread_notifications: { notification_count: number; highlight_count: number };
+  unread_thread_notifications?: Record<
+    string,
+    { notification_count: number; highlight_count: number }
+  >;
 }
 
 export interface SyncResponse {
@@ -104,6 +110,8 @@ export class Sync {
     private readonly reader: RoomReader,
     private readonly accountData: AccountData,
     private readonly pushRules: PushRules,
+    private readonly receipts: Receipts,
+    private readonly notifications: Notifications,
   ) {}
 
   /**
@@ -250,6 +258,12 @@ export class Sync {
         invite_state: { events: await this.#strippedState(roomId, userId) },
       };
     }
+    const joinedIds = memberships
+      .filter(
+        (m) => m.membership === 'join' && m.stream <= upto && roomAllowed(roomFilter, m.room_id),
+      )
+      .map((m) => m.room_id);
+    await this.#ephemeral(userId, joinedIds, since, upto, request.filter, response);
     if (since === undefined || !this.#quietForUser(userId, since, upto)) {
       await this.#accountData(
         reader,
@@ -260,6 +274,8 @@ export class Sync {
         new Set(windows.map((w) => w.roomId)),
       );
     }
+    await this.#unreadCounts(userId, request.filter, response);
+    if (since !== undefined) dropEmptyRooms(response);
     return { response, rooms: watched };
   }
 
@@ -397,11 +413,49 @@ export class Sync {
         summary: summaryRooms.has(w.roomId)
           ? summaryOf(w.roomId, reader.userId, stateByRoom.get(w.roomId) ?? [], counts)
           : {},
-        // TODO: count notifications from push rules; until then clients see no unread badge.
         unread_notifications: { notification_count: 0, highlight_count: 0 },
       });
     }
     return sections;
+  }
+
+  /** Receipts (and later typing) of the joined rooms, under each room's `ephemeral`. */
+  async #ephemeral(
+    userId: string,
+    roomIds: string[],
+    since: number | undefined,
+    upto: number,
+    filter: Filter,
+    response: SyncResponse,
+  ): Promise<void> {
+    const ephemeralFilter = filter.room?.ephemeral;
+    if (ephemeralFilter?.limit === 0) return;
+    if (!matchesFilter(ephemeralFilter, { type: 'm.receipt', sender: userId })) return;
+    const receipts = await this.receipts.ephemeral(userId, roomIds, since ?? 0, upto);
+    for (const [roomId, event] of receipts) {
+      const section = (response.rooms.join[roomId] ??= emptyJoinedRoom(upto));
+      section.ephemeral.events.push(event);
+    }
+  }
+
+  /**
+   * Unread counts of every joined room in the response, from the notification records and the
+   * user's receipts; per thread when the filter asks (`unread_thread_notifications`).
+   */
+  async #unreadCounts(userId: string, filter: Filter, response: SyncResponse): Promise<void> {
+    const roomIds = Object.keys(response.rooms.join);
+    if (roomIds.length === 0) return;
+    const perThread = filter.room?.timeline?.unread_thread_notifications === true;
+    const counts = await this.notifications.unreadCounts(userId, roomIds);
+    for (const roomId of roomIds) {
+      const section = response.rooms.join[roomId] as JoinedRoom;
+      const entry = counts.get(roomId);
+      if (!entry) continue;
+      section.unread_notifications = perThread ? entry.main : entry.total;
+      if (perThread && entry.threads.size > 0) {
+        section.unread_thread_notifications = Object.fromEntries(entry.threads);
+      }
+    }
   }
 
   /**
@@ -646,6 +700,21 @@ function emptyResponse(upto: number): SyncResponse {
     device_one_time_keys_count: { signed_curve25519: 0 },
     device_unused_fallback_key_types: [],
   };
+}
+
+/** Leaves out of an incremental sync the joined rooms in which nothing changed. */
+function dropEmptyRooms(response: SyncResponse): void {
+  for (const [roomId, room] of Object.entries(response.rooms.join)) {
+    if (
+      room.timeline.events.length === 0 &&
+      room.state.events.length === 0 &&
+      room.ephemeral.events.length === 0 &&
+      room.account_data.events.length === 0 &&
+      Object.keys(room.summary).length === 0
+    ) {
+      delete response.rooms.join[roomId];
+    }
+  }
 }
 
 function isEmpty(response: SyncResponse): boolean {

@@ -143,7 +143,31 @@ export interface PushRulesTable {
   priority: Generated<number>;
 }
 
+export interface ReceiptsTable {
+  room_id: string;
+  user_id: string;
+  receipt_type: string;
+  thread_id: string;
+  event_id: string;
+  event_stream: number;
+  ts: number;
+  stream: number;
+}
+
+export interface EventPushActionsTable {
+  user_id: string;
+  room_id: string;
+  stream: number;
+  event_id: string;
+  thread_id: string;
+  highlight: boolean;
+  actions: string;
+  ts: number;
+}
+
 export interface DB {
+  receipts: ReceiptsTable;
+  event_push_actions: EventPushActionsTable;
   stream_position: StreamPositionTable;
   server_signing_keys: ServerSigningKeysTable;
   rooms: RoomsTable;
