@@ -20,6 +20,7 @@ import {
   updatePasswordHash,
   userExists,
 } from '../storage/users.js';
+import type { Membership } from './membership.js';
 import { hashPassword, randomString } from './secrets.js';
 
 /** A password longer than this is refused before hashing (it would only cost CPU). */
@@ -32,6 +33,7 @@ export class Accounts {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly config: Config,
+    private readonly membership: Membership,
   ) {}
 
   /**
@@ -89,7 +91,10 @@ export class Accounts {
 
   /** Deactivates an account for good: it can no longer log in and all its sessions end. */
   async deactivate(userId: string): Promise<void> {
-    // TODO: leave every room the user is in once rooms exist; today only sessions and profile end.
+    // Leave every room first: leaving is a membership event the user must still be able to send.
+    for (const roomId of await this.membership.roomsWithMembership(userId)) {
+      await this.membership.leave(userId, roomId);
+    }
     await this.db.transaction().execute(async (trx) => {
       await markDeactivated(trx, userId);
       await deleteDevices(trx, userId);

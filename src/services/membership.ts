@@ -154,6 +154,16 @@ export class Membership {
     await insertForgotten(this.db, userId, roomId);
   }
 
+  /** The rooms the user is joined to, invited to or knocking on. */
+  async roomsWithMembership(userId: string): Promise<string[]> {
+    const rows = await getMembershipsOfUser(this.db, userId);
+    return rows
+      .filter(
+        (r) => r.membership === 'join' || r.membership === 'invite' || r.membership === 'knock',
+      )
+      .map((r) => r.room_id);
+  }
+
   /** The rooms the user is joined to. */
   async joinedRooms(userId: string): Promise<string[]> {
     const rows = await getMembershipsOfUser(this.db, userId);

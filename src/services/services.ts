@@ -86,7 +86,7 @@ export function createServices(
     config,
     log,
     limiter,
-    accounts: new Accounts(db, config),
+    accounts: new Accounts(db, config, membership),
     sessions: new Sessions(db, config, limiter),
     devices: new Devices(db),
     profiles: new Profiles(db, membership),
