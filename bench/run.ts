@@ -2,7 +2,8 @@
  * Benchmark: starts the real server (embedded PGlite and/or PostgreSQL), drives it over HTTP and
  * prints a table: send throughput with 1 and 50 concurrent senders, the time from a send to the
  * wake-up of 100 long-polling syncs, initial sync for a user in 200 rooms, queries per request
- * (from the server's access log), and the server's memory.
+ * (from the server's access log), the server's memory, and 100 members reading one message at
+ * once while their syncs wait.
  *
  *   npm run bench                      both backends (PostgreSQL at BENCH_DATABASE_URL or
  *                                      postgres://postgres@127.0.0.1:5432/postgres)
@@ -332,8 +333,112 @@ async function bench(backend: 'embedded' | 'postgres'): Promise<Record<string, s
     out['initial sync, 200 rooms, ms (median of 3)'] = percentile(times, 50).toFixed(0);
     out['queries of that initial sync'] = queriesOf(server, mark, 'GET', '/sync').toFixed(0);
     out['server RSS, MB'] = String(rssMb(server.child));
+
+    Object.assign(out, await receiptBurst(server, first, listeners, hall, filter, tokens));
   } finally {
     await server.stop();
+  }
+  return out;
+}
+
+/**
+ * 100 members of one room, each with a long-polling sync waiting, all send an m.read receipt for
+ * the same message at once. Measures the time until every receipt is stored (each POST answers
+ * after its commit) and until the syncs return, and checks that exactly 100 public receipts exist
+ * for the message (by the read-status report and as a client sees them in one incremental sync)
+ * and that every waiting sync was woken with receipts. A failed check is printed and makes the
+ * exit code non-zero.
+ */
+async function receiptBurst(
+  server: Server,
+  creator: User,
+  members: User[],
+  roomId: string,
+  filter: string,
+  tokens: string[],
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const eventId = await send(server, creator, roomId, 'please read');
+  const since = await Promise.all(
+    members.map(
+      async (u, i) =>
+        (
+          await call(
+            server,
+            'GET',
+            `/_matrix/client/v3/sync?filter=${filter}&timeout=0&since=${tokens[i]}`,
+            u.token,
+          )
+        ).next_batch as string,
+    ),
+  );
+  const hasReceipt = (body: any) =>
+    ((body.rooms?.join?.[roomId]?.ephemeral?.events ?? []) as any[]).some(
+      (e) => e.type === 'm.receipt' && e.content[eventId],
+    );
+  let burstAt = 0;
+  let woken = 0;
+  const wakeMs: number[] = [];
+  const polls = members.map(async (u, i) => {
+    const body = await call(
+      server,
+      'GET',
+      `/_matrix/client/v3/sync?filter=${filter}&timeout=30000&since=${since[i]}`,
+      u.token,
+    );
+    wakeMs.push(performance.now() - burstAt);
+    if (hasReceipt(body)) woken += 1;
+  });
+  await new Promise((r) => setTimeout(r, 400));
+  burstAt = performance.now();
+  await Promise.all(
+    members.map((u) =>
+      call(
+        server,
+        'POST',
+        `/_matrix/client/v3/rooms/${room(roomId)}/receipt/m.read/${encodeURIComponent(eventId)}`,
+        u.token,
+        {},
+      ),
+    ),
+  );
+  out['100 receipts at once → all stored, ms'] = (performance.now() - burstAt).toFixed(0);
+  await Promise.all(polls);
+  out['syncs woken by those receipts (of 100)'] = String(woken);
+  out['receipts → wake of 100 syncs, p99 ms'] = percentile(wakeMs, 99).toFixed(1);
+
+  const report = await call(
+    server,
+    'GET',
+    `/_matrix/client/unstable/jp.machi/rooms/${room(roomId)}/read_status/${encodeURIComponent(eventId)}`,
+    creator.token,
+  );
+  const readers = new Set((report.read as { user_id: string }[]).map((r) => r.user_id));
+  const reported = members.filter((u) => readers.has(u.userId)).length;
+  out['public receipts on the message (report)'] = String(reported);
+  const [watcher] = members as [User];
+  const seen = await call(
+    server,
+    'GET',
+    `/_matrix/client/v3/sync?filter=${filter}&timeout=0&since=${since[0]}`,
+    watcher.token,
+  );
+  const synced = new Set<string>();
+  for (const e of seen.rooms?.join?.[roomId]?.ephemeral?.events ?? []) {
+    if (e.type !== 'm.receipt') continue;
+    for (const userId of Object.keys(e.content[eventId]?.['m.read'] ?? {})) synced.add(userId);
+  }
+  out['public receipts on the message (one sync)'] = String(synced.size);
+
+  for (const [what, got] of [
+    ['receipts in the report', reported],
+    ['receipts seen in sync', synced.size],
+    ['syncs woken', woken],
+  ] as const) {
+    if (got !== members.length) {
+      process.stderr.write(`check failed: ${what}: ${got}, expected ${members.length}\n`);
+      process.exitCode = 1;
+    }
   }
   return out;
 }

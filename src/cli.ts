@@ -9,6 +9,7 @@ import { adminSocketPath, sendAdminCommand } from './http/admin-socket.js';
 import { createLogger } from './log.js';
 import { runAdminCommand, type AdminCommand } from './services/admin-commands.js';
 import { loadSigningKey } from './services/keys.js';
+import type { ReadStatusReport } from './services/receipts.js';
 import { createServices } from './services/services.js';
 import { DataDirLockedError } from './storage/data-dir-lock.js';
 import { openDatabase } from './storage/database.js';
@@ -24,6 +25,8 @@ commands:
                               set a new password and log out all the user's devices
   deactivate <user>           deactivate an account for good
   list-users                  list every account
+  read-status <roomId> <eventId>
+                              who of the room's members has read an event (public receipts)
   migrate                     apply pending database migrations (also done at server start)
 
 <user> is a localpart (alice) or a full user id (@alice:example.org).
@@ -136,6 +139,11 @@ async function commandFrom(parsed: Parsed): Promise<AdminCommand | 'migrate'> {
       return { command: 'deactivate', user: needTarget() };
     case 'list-users':
       return { command: 'list-users' };
+    case 'read-status': {
+      const [, roomId, eventId] = parsed.positional;
+      if (!roomId || !eventId) throw new UsageError('read-status needs a room id and an event id');
+      return { command: 'read-status', roomId, eventId };
+    }
     case 'migrate':
       return 'migrate';
     default:
@@ -143,7 +151,33 @@ async function commandFrom(parsed: Parsed): Promise<AdminCommand | 'migrate'> {
   }
 }
 
-function print(result: unknown): void {
+/** A read-status report as a table: one member a line, then the privacy note. */
+function printReadStatus(report: ReadStatusReport): void {
+  const rows = [
+    ...report.read.map((r) => [r.user_id, 'read', new Date(r.ts).toISOString()]),
+    ...report.unread.map((r) => [r.user_id, 'unread', '-']),
+  ];
+  const table = [['USER', 'STATUS', 'READ AT'], ...rows];
+  const width = Math.max(...table.map((row) => (row[0] as string).length));
+  const total = report.read.length + report.unread.length;
+  process.stdout.write(
+    [
+      `read status of ${report.event_id} in ${report.room_id}`,
+      '',
+      ...table.map(([user, status, at]) => `${user?.padEnd(width)}  ${status?.padEnd(6)}  ${at}`),
+      '',
+      `${report.read.length} of ${total} members have read it.`,
+      report.privacy,
+      '',
+    ].join('\n'),
+  );
+}
+
+function print(cmd: AdminCommand, result: unknown): void {
+  if (cmd.command === 'read-status') {
+    printReadStatus(result as ReadStatusReport);
+    return;
+  }
   if (Array.isArray(result)) {
     for (const row of result as Record<string, unknown>[]) {
       const flags = [row.admin ? 'admin' : '', row.deactivated ? 'deactivated' : '']
@@ -168,7 +202,7 @@ async function run(config: Config, cmd: AdminCommand | 'migrate'): Promise<void>
       process.stdout.write('the server is running and has applied every migration at start\n');
       return;
     }
-    print(await sendAdminCommand(adminSocketPath(config.database.data_dir), cmd));
+    print(cmd, await sendAdminCommand(adminSocketPath(config.database.data_dir), cmd));
     return;
   }
   try {
@@ -180,7 +214,7 @@ async function run(config: Config, cmd: AdminCommand | 'migrate'): Promise<void>
       return;
     }
     const key = await loadSigningKey(database.db);
-    print(await runAdminCommand(createServices(config, database.db, log, key), cmd));
+    print(cmd, await runAdminCommand(createServices(config, database.db, log, key), cmd));
   } finally {
     await database.close();
   }

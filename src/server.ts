@@ -39,6 +39,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
 
     const services = createServices(config, database.db, log, await loadSigningKey(database.db));
     await services.notifier.start(database);
+    // An upload cut off by a crash leaves a temporary file; no upload takes a whole day.
+    const swept = await services.media.store.sweepTemp(24 * 60 * 60 * 1000);
+    if (swept > 0) log.info({ count: swept }, 'stale temporary uploads deleted');
+    await services.typing.start(database);
     const app = createApp(services, allRoutes);
     const addresses: { host: string; port: number }[] = [];
     for (const listener of config.listeners) {
@@ -59,6 +63,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       database,
       addresses,
       close: async () => {
+        await services.typing.stop();
         await services.notifier.stop();
         await Promise.all(
           servers.map(

@@ -14,7 +14,10 @@ import { registerRoutes } from './client/register.js';
 import { roomEventRoutes } from './client/room-events.js';
 import { roomRoutes } from './client/rooms.js';
 import { legacySyncRoutes, syncRoutes } from './client/sync.js';
+import { typingRoutes } from './client/typing.js';
 import { versionRoutes } from './client/versions.js';
+import { mediaDownloadRoutes } from './media/download.js';
+import { mediaUploadRoutes } from './media/upload.js';
 
 export const allRoutes: readonly Route[] = [
   ...versionRoutes,
@@ -32,5 +35,8 @@ export const allRoutes: readonly Route[] = [
   ...legacySyncRoutes,
   ...accountDataRoutes,
   ...receiptRoutes,
+  ...typingRoutes,
   ...adminRegisterRoutes,
+  ...mediaUploadRoutes,
+  ...mediaDownloadRoutes,
 ];

@@ -15,6 +15,26 @@ describe('parseConfig', () => {
     expect(config.http.max_request_body_bytes).toBe(1024 * 1024);
   });
 
+  it('fills in the media defaults and refuses a malformed media key', () => {
+    const media = parseConfig({}, {}).media;
+    expect(media.require_auth_for_legacy).toBe(false);
+    expect(media.encrypted_attachments).toBe('allow');
+    expect(media.block_macro_documents).toBe(true);
+    expect(media.max_archive_expanded_bytes).toBe(100 * 1024 * 1024);
+    expect(media.clamd).toBeNull();
+    expect(media.thumbnail_sizes).toHaveLength(5);
+    expect(parseConfig({ media: { clamd: 'tcp://127.0.0.1:3310' } }, {}).media.clamd).toBe(
+      'tcp://127.0.0.1:3310',
+    );
+    expect(() => parseConfig({ media: { clamd: 'clamd.example' } }, {})).toThrow(ConfigError);
+    expect(() => parseConfig({ media: { blocked_types: ['not a type'] } }, {})).toThrow(
+      ConfigError,
+    );
+    expect(() => parseConfig({ media: { encrypted_attachments: 'maybe' } }, {})).toThrow(
+      ConfigError,
+    );
+  });
+
   it('treats an empty YAML document (null) as an empty configuration', () => {
     expect(parseConfig(null, {}).server_name).toBe('localhost');
   });

@@ -22,7 +22,7 @@ export interface Config {
     tokens: string[];
     shared_secret: string | null;
   };
-  media: { store_path: string; max_upload_size: number };
+  media: MediaConfig;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   rate_limits: {
     enabled: boolean;
@@ -35,6 +35,28 @@ export interface Config {
   http: { max_request_body_bytes: number; trust_proxy: boolean };
 }
 
+/** One thumbnail size generated on request and cached (spec: Thumbnails). */
+export interface ThumbnailSize {
+  width: number;
+  height: number;
+  method: 'crop' | 'scale';
+}
+
+export interface MediaConfig {
+  store_path: string;
+  max_upload_size: number;
+  allowed_types: string[];
+  blocked_types: string[];
+  thumbnail_sizes: ThumbnailSize[];
+  require_auth_for_legacy: boolean;
+  encrypted_attachments: 'allow' | 'refuse';
+  block_macro_documents: boolean;
+  max_archive_expanded_bytes: number;
+  clamd: string | null;
+  unused_id_lifetime_ms: number;
+  max_pending_uploads: number;
+}
+
 const rateLimit = (perSecond: number, burst: number, what: string) => ({
   type: 'object',
   description: what,
@@ -45,6 +67,12 @@ const rateLimit = (perSecond: number, burst: number, what: string) => ({
     burst: { type: 'integer', minimum: 1, default: burst },
   },
 });
+
+/** A media type (`image/png`) or a whole top-level type (`video/*`), as allow and block lists take. */
+const mediaTypePattern = {
+  type: 'string',
+  pattern: '^[a-z0-9][a-z0-9!#$&^_.+-]*/([a-z0-9][a-z0-9!#$&^_.+-]*|\\*)$',
+};
 
 /** The JSON schema of the configuration, with the defaults used when a key is absent. */
 export const CONFIG_SCHEMA = {
@@ -99,6 +127,40 @@ export const CONFIG_SCHEMA = {
       properties: {
         store_path: { type: 'string', minLength: 1, default: './media_store' },
         max_upload_size: { type: 'integer', minimum: 1, default: 50 * 1024 * 1024 },
+        allowed_types: { type: 'array', items: mediaTypePattern, default: [] },
+        blocked_types: { type: 'array', items: mediaTypePattern, default: [] },
+        thumbnail_sizes: {
+          type: 'array',
+          minItems: 1,
+          default: [
+            { width: 32, height: 32, method: 'crop' },
+            { width: 96, height: 96, method: 'crop' },
+            { width: 320, height: 240, method: 'scale' },
+            { width: 640, height: 480, method: 'scale' },
+            { width: 800, height: 600, method: 'scale' },
+          ],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['width', 'height', 'method'],
+            properties: {
+              width: { type: 'integer', minimum: 1, maximum: 4096 },
+              height: { type: 'integer', minimum: 1, maximum: 4096 },
+              method: { enum: ['crop', 'scale'] },
+            },
+          },
+        },
+        require_auth_for_legacy: { type: 'boolean', default: false },
+        encrypted_attachments: { enum: ['allow', 'refuse'], default: 'allow' },
+        block_macro_documents: { type: 'boolean', default: true },
+        max_archive_expanded_bytes: { type: 'integer', minimum: 1, default: 100 * 1024 * 1024 },
+        clamd: {
+          type: ['string', 'null'],
+          pattern: '^(tcp://[^:/]+:[0-9]{1,5}|/.+)$',
+          default: null,
+        },
+        unused_id_lifetime_ms: { type: 'integer', minimum: 1000, default: 24 * 60 * 60 * 1000 },
+        max_pending_uploads: { type: 'integer', minimum: 1, default: 10 },
       },
     },
     log: {

@@ -47,6 +47,17 @@ const routes: Route[] = [
     body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
     handler: async ({ body, params }) => ({ id: params.id, name: body.name }),
   }),
+  route()({
+    method: 'POST',
+    path: '/test/raw',
+    auth: 'none',
+    rawBody: true,
+    handler: async ({ bodyStream, headers }) => {
+      let size = 0;
+      for await (const chunk of bodyStream!) size += (chunk as Buffer).length;
+      return { size, type: headers['content-type'] };
+    },
+  }),
 ];
 
 let testDatabase: TestDatabase;
@@ -156,5 +167,17 @@ describe('createApp access log', () => {
     const reqId = res.headers.get('x-request-id');
     expect(reqId).toMatch(/^[0-9a-f-]{36}$/);
     expect(logLines.some((l) => l.reqId === reqId && l.msg === 'request')).toBe(true);
+  });
+});
+
+describe('routes with rawBody', () => {
+  it('hand the unparsed body to the handler, past the JSON body limit', async () => {
+    const bytes = Buffer.alloc(2 * 1024 * 1024, 0xff);
+    const res = await send('POST', '/test/raw', {
+      body: bytes,
+      headers: { 'content-type': 'application/x-test' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ size: bytes.length, type: 'application/x-test' });
   });
 });

@@ -84,7 +84,7 @@ function mountRoute(router: Router, services: Services, route: Route): void {
       validateQuery?.(query);
 
       let body: unknown = {};
-      if (route.method !== 'GET') {
+      if (route.method !== 'GET' && !route.rawBody) {
         body = parseJsonBody(await readBody(ctx.req, config.http.max_request_body_bytes));
         validateBody?.(body);
       }
@@ -104,6 +104,8 @@ function mountRoute(router: Router, services: Services, route: Route): void {
         ip: ctx.ip,
         baseUrl: `${ctx.protocol}://${ctx.host}`,
         action,
+        headers: ctx.req.headers,
+        bodyStream: route.rawBody ? ctx.req : undefined,
       });
       if (result instanceof HttpResponse) {
         ctx.status = result.status;

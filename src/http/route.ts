@@ -2,6 +2,8 @@
  * Routes as data: each endpoint declares its method, paths, authentication, the ajv schemas of
  * its body and query, and a handler that receives validated input. `mountRoutes` wires them.
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Logger } from '../log.js';
 import type { Requester } from '../services/sessions.js';
 import type { Services } from '../services/services.js';
@@ -28,9 +30,16 @@ export interface HandlerInput<Body, Query, Auth extends AuthKind> {
   signal: AbortSignal;
   /** `METHOD template`, used to bind user-interactive auth sessions to one kind of request. */
   action: string;
+  /** The request headers, lower-cased as Node gives them (for Range, Content-Type and such). */
+  headers: IncomingHttpHeaders;
+  /**
+   * The unread request body, for routes declared with `rawBody: true` (media uploads); undefined
+   * for every other route, whose JSON body was already parsed into `body`.
+   */
+  bodyStream: Readable | undefined;
 }
 
-/** A response other than a plain 200 with a JSON body. */
+/** A response other than a plain 200 with a JSON body; `body` may be a Buffer or a stream. */
 export class HttpResponse {
   constructor(
     readonly status: number,
@@ -48,6 +57,11 @@ export interface Route<Body = any, Query = any, Auth extends AuthKind = AuthKind
   query?: Schema;
   /** Whether the per-user request limit applies. */
   rateLimited?: boolean;
+  /**
+   * The handler reads the request body itself from `bodyStream` (uploads of any type and size):
+   * the mounter neither parses it as JSON nor applies `http.max_request_body_bytes`.
+   */
+  rawBody?: boolean;
   handler: (input: HandlerInput<Body, Query, Auth>) => Promise<unknown>;
 }
 

@@ -16,7 +16,8 @@ export type AdminCommand =
   | { command: 'set-admin'; user: string; admin: boolean }
   | { command: 'reset-password'; user: string; password: string }
   | { command: 'deactivate'; user: string }
-  | { command: 'list-users' };
+  | { command: 'list-users' }
+  | { command: 'read-status'; roomId: string; eventId: string };
 
 /** Runs one admin command; failures are thrown as MatrixError with a readable message. */
 export async function runAdminCommand(services: Services, cmd: AdminCommand): Promise<unknown> {
@@ -50,6 +51,8 @@ export async function runAdminCommand(services: Services, cmd: AdminCommand): Pr
     }
     case 'list-users':
       return accounts.list();
+    case 'read-status':
+      return services.receipts.readStatus('operator', cmd.roomId, cmd.eventId);
   }
 }
 

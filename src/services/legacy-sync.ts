@@ -38,7 +38,8 @@ export class LegacySync {
         since,
         timeoutMs,
         fullState: false,
-        filter: { room: { timeline: { limit: STREAM_ROOM_LIMIT } } },
+        // The chunk carries room events only: receipts and typing must not end the wait.
+        filter: { room: { timeline: { limit: STREAM_ROOM_LIMIT }, ephemeral: { types: [] } } },
       },
       signal,
     );

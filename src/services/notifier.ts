@@ -3,11 +3,17 @@
  * change concerns. Writers publish with `pg_notify` inside their transaction, so the news is
  * delivered only on commit, to every server process sharing the database. A waiting request holds
  * no database connection.
+ *
+ * News without a stream position (typing notifications, which are never written to a table) wakes
+ * waiters too: a waiter may bring an `ephemeral` check, asked when it starts waiting and again
+ * whenever `wakeEphemeral` names one of its rooms; it ends the wait when the check says the user
+ * has something new to see. The code that holds such news (`Typing`) calls `wakeEphemeral` after
+ * each change it applies, so waking stays here.
  */
-import { sql } from 'kysely';
 import type { Logger } from '../log.js';
 import type { Database, Executor } from '../storage/database.js';
 import { getStreamPosition } from '../storage/events.js';
+import { notify } from '../storage/notify.js';
 
 export const STREAM_CHANNEL = 'machi_stream';
 
@@ -24,6 +30,8 @@ interface Waiter {
   userId: string;
   rooms: ReadonlySet<string>;
   after: number;
+  /** Whether news without a stream position (typing) concerns the waiter now. */
+  ephemeral: (() => boolean) | undefined;
   wake: () => void;
 }
 
@@ -33,7 +41,7 @@ const RECENT = 2048;
 /** Publishes a change; call inside the transaction that wrote it. */
 export async function publishChange(trx: Executor, change: StreamChange): Promise<void> {
   const payload = JSON.stringify({ p: change.position, r: change.rooms, u: change.users });
-  await sql`SELECT pg_notify(${STREAM_CHANNEL}, ${payload})`.execute(trx);
+  await notify(trx, STREAM_CHANNEL, payload);
 }
 
 export class Notifier {
@@ -72,6 +80,10 @@ export class Notifier {
   /**
    * Waits until a change after position `after` concerns the user (one of `rooms`, or the user
    * directly), or `timeoutMs` passes. Resolves true when woken by a change.
+   *
+   * `ephemeral`, when given, tells whether news without a stream position (typing in one of
+   * `rooms`) is waiting for the user: it is asked now and after each `wakeEphemeral` that names
+   * one of `rooms` (or no rooms at all), and the wait ends as soon as it returns true.
    */
   wait(
     userId: string,
@@ -79,10 +91,12 @@ export class Notifier {
     after: number,
     timeoutMs: number,
     signal?: AbortSignal,
+    ephemeral?: () => boolean,
   ): Promise<boolean> {
     if (this.#recent.some((c) => c.position > after && concerns(c, userId, rooms))) {
       return Promise.resolve(true);
     }
+    if (ephemeral?.()) return Promise.resolve(true);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (woken: boolean) => {
@@ -92,7 +106,7 @@ export class Notifier {
         resolve(woken);
       };
       const onAbort = () => finish(false);
-      const waiter: Waiter = { userId, rooms, after, wake: () => finish(true) };
+      const waiter: Waiter = { userId, rooms, after, ephemeral, wake: () => finish(true) };
       this.#waiters.add(waiter);
       timer = setTimeout(() => finish(false), timeoutMs);
       signal?.addEventListener('abort', onAbort);
@@ -118,6 +132,19 @@ export class Notifier {
       for (const u of change.users ?? []) users.add(u);
     }
     return { rooms, users };
+  }
+
+  /**
+   * Wakes the waiters of these rooms (of every room when `roomIds` is absent) whose `ephemeral`
+   * check now reports news. Called after a change that has no stream position, such as a user
+   * starting or stopping to type.
+   */
+  wakeEphemeral(roomIds?: readonly string[]): void {
+    for (const waiter of [...this.#waiters]) {
+      if (!waiter.ephemeral) continue;
+      if (roomIds && !roomIds.some((r) => waiter.rooms.has(r))) continue;
+      if (waiter.ephemeral()) waiter.wake();
+    }
   }
 
   #onPayload(payload: string): void {

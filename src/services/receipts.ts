@@ -30,7 +30,14 @@ export type ReceiptType = (typeof RECEIPT_TYPES)[number];
 /** Thrown inside a receipt's transaction when it would not move: the transaction rolls back. */
 class Unchanged extends Error {}
 
-/** The thread an event belongs to: the root of its m.thread relation, or the main timeline. */
+/**
+ * The thread an event belongs to: the root of its m.thread relation, or the main timeline.
+ *
+ * TODO: follow relations up to three hops to find the thread (spec: Threaded read receipts), so
+ * that a reaction or an edit in a thread belongs to it; today only an event with its own m.thread
+ * relation is in a thread, the others count as main timeline, and a thread receipt for them is
+ * refused with 400.
+ */
 export function threadOf(row: Pick<EventRow, 'rel_type' | 'relates_to'>): string {
   return row.rel_type === 'm.thread' && row.relates_to ? row.relates_to : 'main';
 }
@@ -42,6 +49,9 @@ export interface ReadStatusReport {
   unread: { user_id: string }[];
   privacy: string;
 }
+
+/** Who asks for a read-status report: a user, or the server's operator through the admin CLI. */
+export type ReadStatusAsker = { userId: string; isAdmin: boolean } | 'operator';
 
 export class Receipts {
   constructor(
@@ -61,11 +71,28 @@ export class Receipts {
     eventId: string,
     threadId?: string,
   ): Promise<void> {
+    const event = await this.#target(requester, roomId, type, eventId, threadId);
+    await this.#apply(requester.userId, roomId, type, event, threadId);
+  }
+
+  /** Checks a receipt or marker before anything is stored; returns the event it points at. */
+  async #target(
+    requester: Reader,
+    roomId: string,
+    type: string,
+    eventId: string,
+    threadId: string | undefined,
+  ): Promise<EventRow> {
     if (!(RECEIPT_TYPES as readonly string[]).includes(type)) {
       throw new MatrixError('M_INVALID_PARAM', `Unknown receipt type ${type}`);
     }
     if (threadId !== undefined && threadId === '') {
       throw new MatrixError('M_INVALID_PARAM', 'thread_id field must be a non-empty string');
+    }
+    // The fully-read marker is room account data, which has no threads (spec: a thread_id
+    // "provided for an incompatible receipt type" is a 400).
+    if (threadId !== undefined && type === 'm.fully_read') {
+      throw new MatrixError('M_INVALID_PARAM', 'm.fully_read takes no thread_id');
     }
     await this.reader.requireJoined(roomId, requester.userId);
     const event = await this.reader.getVisibleEvent(roomId, eventId, requester.userId);
@@ -76,13 +103,23 @@ export class Receipts {
         throw new MatrixError('M_INVALID_PARAM', 'The event is not in the given thread');
       }
     }
+    return event;
+  }
+
+  async #apply(
+    userId: string,
+    roomId: string,
+    type: string,
+    event: EventRow,
+    threadId: string | undefined,
+  ): Promise<void> {
     if (type === 'm.fully_read') {
-      await this.accountData.setServerOwned(requester.userId, roomId, 'm.fully_read', {
-        event_id: eventId,
+      await this.accountData.setServerOwned(userId, roomId, 'm.fully_read', {
+        event_id: event.event_id,
       });
       return;
     }
-    await this.#advance(requester.userId, roomId, type, event, threadId ?? '');
+    await this.#advance(userId, roomId, type, event, threadId ?? '');
   }
 
   async #advance(
@@ -117,15 +154,23 @@ export class Receipts {
     }
   }
 
-  /** `POST /rooms/{roomId}/read_markers`: the fully-read marker and receipts in one call. */
+  /**
+   * `POST /rooms/{roomId}/read_markers`: the fully-read marker and receipts in one call. Every
+   * event is checked before any marker moves, so a request with one bad event changes nothing.
+   */
   async setReadMarkers(
     requester: Reader,
     roomId: string,
     markers: { 'm.fully_read'?: string; 'm.read'?: string; 'm.read.private'?: string },
   ): Promise<void> {
+    const targets: [string, EventRow][] = [];
     for (const type of ['m.fully_read', 'm.read', 'm.read.private'] as const) {
       const eventId = markers[type];
-      if (eventId !== undefined) await this.post(requester, roomId, type, eventId);
+      if (eventId === undefined) continue;
+      targets.push([type, await this.#target(requester, roomId, type, eventId, undefined)]);
+    }
+    for (const [type, event] of targets) {
+      await this.#apply(requester.userId, roomId, type, event, undefined);
     }
   }
 
@@ -138,14 +183,18 @@ export class Receipts {
     roomIds: readonly string[],
     after: number,
     upto: number,
-  ): Promise<Map<string, { type: 'm.receipt'; content: Record<string, unknown> }>> {
+  ): Promise<Map<string, { type: 'm.receipt'; content: Record<string, unknown> }[]>> {
     const rows = await getVisibleReceipts(this.db, roomIds, userId, after, upto);
-    const result = new Map<string, { type: 'm.receipt'; content: Record<string, any> }>();
+    const result = new Map<string, { type: 'm.receipt'; content: Record<string, any> }[]>();
     for (const row of rows) {
-      let event = result.get(row.room_id);
+      const events = result.get(row.room_id) ?? [];
+      result.set(row.room_id, events);
+      // A user may hold receipts of one type on one event in several threads (unthreaded and
+      // `main`, say); one event's content has room for one, so the others go in another event.
+      let event = events.find((e) => !e.content[row.event_id]?.[row.receipt_type]?.[row.user_id]);
       if (!event) {
         event = { type: 'm.receipt', content: {} };
-        result.set(row.room_id, event);
+        events.push(event);
       }
       const byType = (event.content[row.event_id] ??= {});
       const byUser = (byType[row.receipt_type] ??= {});
@@ -160,19 +209,22 @@ export class Receipts {
   /**
    * Who of the room's joined members has read an event: a public `m.read` receipt in the main
    * timeline (unthreaded or `main`) at or after it. Only moderators (who may change the power
-   * levels) and server admins may ask. Private receipts count as not read.
+   * levels), server admins and the operator (the admin CLI) may ask. Private receipts count as
+   * not read.
    */
   async readStatus(
-    requesterId: string,
-    isAdmin: boolean,
+    asker: ReadStatusAsker,
     roomId: string,
     eventId: string,
   ): Promise<ReadStatusReport> {
     await this.reader.requireRoom(roomId);
-    if (!isAdmin) await this.#requireModerator(requesterId, roomId);
-    const event = isAdmin
-      ? await this.#eventInRoom(roomId, eventId)
-      : await this.reader.getVisibleEvent(roomId, eventId, requesterId);
+    let event: EventRow;
+    if (asker === 'operator' || asker.isAdmin) {
+      event = await this.#eventInRoom(roomId, eventId);
+    } else {
+      await this.#requireModerator(asker.userId, roomId);
+      event = await this.reader.getVisibleEvent(roomId, eventId, asker.userId);
+    }
     const members = (await getMembers(this.db, roomId, ['join'])).map((m) => m.user_id).sort();
     const best = new Map<string, ReceiptRow>();
     for (const receipt of await getPublicMainReceipts(this.db, roomId)) {

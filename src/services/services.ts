@@ -10,6 +10,7 @@ import { Devices } from './devices.js';
 import { Directory } from './directory.js';
 import { EventPipeline } from './event-pipeline.js';
 import { LegacySync } from './legacy-sync.js';
+import { Media } from './media.js';
 import { Membership } from './membership.js';
 import { Messages } from './messages.js';
 import { Notifications } from './notifications.js';
@@ -23,6 +24,7 @@ import { Rooms } from './rooms.js';
 import { Sessions } from './sessions.js';
 import { Sync } from './sync.js';
 import { Timeline } from './timeline.js';
+import { Typing } from './typing.js';
 import { InteractiveAuth } from './uia.js';
 import { UserDirectory } from './user-directory.js';
 
@@ -50,6 +52,8 @@ export interface Services {
   readonly legacySync: LegacySync;
   readonly notifications: Notifications;
   readonly receipts: Receipts;
+  readonly typing: Typing;
+  readonly media: Media;
 }
 
 export function createServices(
@@ -71,6 +75,7 @@ export function createServices(
   const rooms = new Rooms(db, config, pipeline, membership);
   const messages = new Messages(db, pipeline, reader);
   const receipts = new Receipts(db, reader, accountData);
+  const typing = new Typing(db, reader, notifier, log);
   const sync = new Sync(
     db,
     config,
@@ -80,6 +85,7 @@ export function createServices(
     pushRules,
     receipts,
     notifications,
+    typing,
   );
   const timeline = new Timeline(db, reader);
   return {
@@ -105,6 +111,8 @@ export function createServices(
     timeline,
     notifications,
     receipts,
+    typing,
+    media: new Media(db, config, log),
     legacySync: new LegacySync(db, notifier, sync, timeline, reader, messages, accountData),
   };
 }

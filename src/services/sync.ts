@@ -30,7 +30,8 @@ import type { Notifications } from './notifications.js';
 import type { PushRules } from './push-rules.js';
 import type { Receipts } from './receipts.js';
 import type { Reader, RoomReader } from './room-reader.js';
-import { formatToken } from './stream-token.js';
+import { formatSyncToken, formatToken } from './stream-token.js';
+import type { Typing } from './typing.js';
 
 /** Timeline events per room when the filter does not say. */
 const DEFAULT_TIMELINE_LIMIT = 10;
@@ -51,6 +52,8 @@ const STRIPPED_STATE_TYPES = [
 
 export interface SyncRequest {
   since?: number;
+  /** The typing serial of the `since` token; absent when the client has seen no typing. */
+  sinceTyping?: number;
   timeoutMs: number;
   fullState: boolean;
   filter: Filter;
@@ -85,6 +88,12 @@ export interface SyncResponse {
   device_unused_fallback_key_types: string[];
 }
 
+/** The typing a sync answer reflects: the rooms it covers and the serial it has seen. */
+interface TypingSeen {
+  rooms: ReadonlySet<string>;
+  serial: number;
+}
+
 /** One room's part of a sync being built: which events, and which state to send with them. */
 interface RoomWindow {
   roomId: string;
@@ -112,21 +121,31 @@ export class Sync {
     private readonly pushRules: PushRules,
     private readonly receipts: Receipts,
     private readonly notifications: Notifications,
+    private readonly typing: Typing,
   ) {}
 
   /**
    * Answers one /sync request. An incremental sync with nothing new waits up to the timeout
-   * for a change that concerns the user, then answers with whatever there is.
+   * for a change that concerns the user, then answers with whatever there is. Typing has no
+   * stream position: the wait also ends when the typing of one of the user's joined rooms
+   * changes after the serial the answer would carry.
    */
   async sync(reader: Reader, request: SyncRequest, signal?: AbortSignal): Promise<SyncResponse> {
     const deadline = Date.now() + Math.min(Math.max(request.timeoutMs, 0), MAX_TIMEOUT_MS);
+    let first = true;
     for (;;) {
       let upto = this.notifier.position;
-      if (request.since !== undefined && request.since > upto) {
+      // The first look reads the committed position: this process may not yet have heard the
+      // notification of a write it just made, and a client syncing right after its own write
+      // must see it. After a wake-up the notifier is current by definition.
+      if (first || (request.since !== undefined && request.since > upto)) {
         upto = Math.max(upto, await getStreamPosition(this.db));
-        if (request.since > upto) throw new MatrixError('M_INVALID_PARAM', 'Unknown since token');
+        if (request.since !== undefined && request.since > upto) {
+          throw new MatrixError('M_INVALID_PARAM', 'Unknown since token');
+        }
       }
-      const { response, rooms } = await this.#build(reader, request, upto);
+      first = false;
+      const { response, rooms, typing } = await this.#build(reader, request, upto);
       const remaining = deadline - Date.now();
       if (
         request.since === undefined ||
@@ -136,7 +155,15 @@ export class Sync {
       ) {
         return response;
       }
-      const woken = await this.notifier.wait(reader.userId, rooms, upto, remaining, signal);
+      const typingNews = typing && (() => this.typing.changedSince(typing.rooms, typing.serial));
+      const woken = await this.notifier.wait(
+        reader.userId,
+        rooms,
+        upto,
+        remaining,
+        signal,
+        typingNews,
+      );
       if (!woken || signal?.aborted) return response;
     }
   }
@@ -145,7 +172,7 @@ export class Sync {
     reader: Reader,
     request: SyncRequest,
     upto: number,
-  ): Promise<{ response: SyncResponse; rooms: Set<string> }> {
+  ): Promise<{ response: SyncResponse; rooms: Set<string>; typing: TypingSeen | undefined }> {
     const { userId } = reader;
     const since = request.since;
     const roomFilter = request.filter.room;
@@ -263,7 +290,8 @@ export class Sync {
         (m) => m.membership === 'join' && m.stream <= upto && roomAllowed(roomFilter, m.room_id),
       )
       .map((m) => m.room_id);
-    await this.#ephemeral(userId, joinedIds, since, upto, request.filter, response);
+    const typing = await this.#ephemeral(userId, joinedIds, request, upto, response);
+    response.next_batch = formatSyncToken(upto, typing?.serial ?? this.typing.serial);
     if (since === undefined || !this.#quietForUser(userId, since, upto)) {
       await this.#accountData(
         reader,
@@ -276,7 +304,7 @@ export class Sync {
     }
     await this.#unreadCounts(userId, request.filter, response);
     if (since !== undefined) dropEmptyRooms(response);
-    return { response, rooms: watched };
+    return { response, rooms: watched, typing };
   }
 
   /** Timeline, state, summary and account data of each room window, batched across rooms. */
@@ -419,23 +447,40 @@ export class Sync {
     return sections;
   }
 
-  /** Receipts (and later typing) of the joined rooms, under each room's `ephemeral`. */
+  /**
+   * Receipts and typing of the joined rooms, under each room's `ephemeral`. Returns what the
+   * answer reflects of typing, or undefined when the filter leaves `m.typing` out.
+   */
   async #ephemeral(
     userId: string,
     roomIds: string[],
-    since: number | undefined,
+    request: SyncRequest,
     upto: number,
-    filter: Filter,
     response: SyncResponse,
-  ): Promise<void> {
-    const ephemeralFilter = filter.room?.ephemeral;
-    if (ephemeralFilter?.limit === 0) return;
-    if (!matchesFilter(ephemeralFilter, { type: 'm.receipt', sender: userId })) return;
-    const receipts = await this.receipts.ephemeral(userId, roomIds, since ?? 0, upto);
-    for (const [roomId, event] of receipts) {
+  ): Promise<TypingSeen | undefined> {
+    const { since } = request;
+    const ephemeralFilter = request.filter.room?.ephemeral;
+    const wanted = (type: string) =>
+      ephemeralFilter?.limit !== 0 && matchesFilter(ephemeralFilter, { type, sender: userId });
+    const addEvent = (roomId: string, event: unknown) => {
       const section = (response.rooms.join[roomId] ??= emptyJoinedRoom(upto));
       section.ephemeral.events.push(event);
+    };
+    if (wanted('m.receipt')) {
+      const receipts = await this.receipts.ephemeral(userId, roomIds, since ?? 0, upto);
+      for (const [roomId, events] of receipts) for (const event of events) addEvent(roomId, event);
     }
+    if (!wanted('m.typing')) return undefined;
+    // Read in one synchronous step, so that the serial matches the lists exactly.
+    const typing = this.typing.forSync(
+      roomIds,
+      since === undefined ? undefined : request.sinceTyping,
+      request.fullState,
+    );
+    for (const [roomId, userIds] of typing.rooms) {
+      addEvent(roomId, { type: 'm.typing', content: { user_ids: userIds } });
+    }
+    return { rooms: new Set(roomIds), serial: typing.serial };
   }
 
   /**
@@ -460,7 +505,8 @@ export class Sync {
 
   /**
    * Whether nothing in (`since`, `upto`] touched the user directly (no membership change, no
-   * account data), as far as the notifier knows for certain.
+   * account data), as far as the notifier knows for certain. Typing takes no stream position and
+   * never makes a user unquiet: `#ephemeral` handles it on its own serial.
    */
   #quietForUser(userId: string, since: number, upto: number): boolean {
     const changes = this.notifier.changesBetween(since, upto);

@@ -165,7 +165,37 @@ export interface EventPushActionsTable {
   ts: number;
 }
 
+export interface MediaTable {
+  media_id: string;
+  uploader: string;
+  created_ts: number;
+  unused_expires_ts: number | null;
+  upload_name: string | null;
+  content_type: string | null;
+  size: number | null;
+  sha256: string | null;
+  uploaded_ts: number | null;
+  sanitize_outcome: string | null;
+  sanitize_changes: string | null;
+}
+export type MediaRow = Selectable<MediaTable>;
+
+export interface MediaThumbnailsTable {
+  media_id: string;
+  width: number;
+  height: number;
+  method: string;
+  animated: boolean;
+  content_type: string;
+  size: number;
+  sha256: string;
+  created_ts: number;
+}
+export type MediaThumbnailRow = Selectable<MediaThumbnailsTable>;
+
 export interface DB {
+  media: MediaTable;
+  media_thumbnails: MediaThumbnailsTable;
   receipts: ReceiptsTable;
   event_push_actions: EventPushActionsTable;
   stream_position: StreamPositionTable;

@@ -89,11 +89,6 @@ export const receiptRoutes = [
     path: `${VENDOR_PREFIX}/rooms/:roomId/read_status/:eventId`,
     auth: 'accessToken',
     handler: async ({ params, requester, services }) =>
-      services.receipts.readStatus(
-        requester.userId,
-        requester.isAdmin,
-        params.roomId as string,
-        params.eventId as string,
-      ),
+      services.receipts.readStatus(requester, params.roomId as string, params.eventId as string),
   }),
 ];

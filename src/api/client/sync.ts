@@ -4,7 +4,7 @@ import { clientPaths, route } from '../../http/route.js';
 import { bodyValidator } from '../../http/validation.js';
 import { FILTER_SCHEMA, type Filter } from '../../matrix/filter.js';
 import type { Services } from '../../services/services.js';
-import { parseToken } from '../../services/stream-token.js';
+import { parseSyncToken, parseToken } from '../../services/stream-token.js';
 
 const validateFilter = bodyValidator(FILTER_SCHEMA);
 
@@ -60,10 +60,12 @@ export const syncRoutes = [
     },
     handler: async ({ query, requester, services, signal }) => {
       const filter = await resolveFilter(services, requester.userId, query.filter);
+      const since = query.since ? parseSyncToken(query.since, 'since') : undefined;
       return services.sync.sync(
         requester,
         {
-          ...(query.since ? { since: parseToken(query.since, 'since') } : {}),
+          ...(since ? { since: since.position } : {}),
+          ...(since?.typing !== undefined ? { sinceTyping: since.typing } : {}),
           timeoutMs: query.timeout ?? 0,
           fullState: query.full_state ?? false,
           filter,
