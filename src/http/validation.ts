@@ -42,3 +42,22 @@ export function bodyValidator(schema: Schema): Validator {
 export function queryValidator(schema: Schema): Validator {
   return makeValidator(queryAjv.compile(schema), 'query');
 }
+
+/**
+ * Reads a query parameter that carries JSON (a filter, say) and checks it against a schema;
+ * anything wrong is a 400 M_INVALID_PARAM naming the parameter.
+ */
+export function jsonQueryParam<T>(raw: string, name: string, validate: Validator): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new MatrixError('M_INVALID_PARAM', `${name} is not valid JSON`);
+  }
+  try {
+    validate(value);
+  } catch (err) {
+    throw new MatrixError('M_INVALID_PARAM', `Invalid ${name}: ${(err as Error).message}`);
+  }
+  return value as T;
+}

@@ -1,17 +1,11 @@
 /** Read receipts and notification records (unread counts, GET /notifications). */
 import { sql } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Executor } from './database.js';
+import type { ReceiptsTable } from './schema.js';
 
-export interface ReceiptRow {
-  room_id: string;
-  user_id: string;
-  receipt_type: string;
-  thread_id: string;
-  event_id: string;
-  event_stream: number;
-  ts: number;
-  stream: number;
-}
+/** A stored receipt. */
+export type ReceiptRow = Selectable<ReceiptsTable>;
 
 /**
  * Moves a receipt forward: stores it unless the user already has one of the same type and thread

@@ -2,29 +2,17 @@
  * Sending and reading room events (spec: client-server-api, Sending events to a room; Getting
  * events for a room; Redactions; Relationships; Threading).
  */
-import { MatrixError } from '../../errors.js';
 import { clientPaths, clientV1Path, route } from '../../http/route.js';
 import { ROOM_EVENT_FILTER_SCHEMA, type RoomEventFilter } from '../../matrix/filter.js';
 import { parseToken } from '../../services/stream-token.js';
-import { bodyValidator } from '../../http/validation.js';
+import { bodyValidator, jsonQueryParam } from '../../http/validation.js';
 
 const validateRoomEventFilter = bodyValidator(ROOM_EVENT_FILTER_SCHEMA);
 
 /** Reads the `filter` query parameter: a RoomEventFilter as JSON. */
 function parseFilter(raw: string | undefined): RoomEventFilter | undefined {
   if (raw === undefined || raw === '') return undefined;
-  let filter: unknown;
-  try {
-    filter = JSON.parse(raw);
-  } catch {
-    throw new MatrixError('M_INVALID_PARAM', 'filter is not valid JSON');
-  }
-  try {
-    validateRoomEventFilter(filter);
-  } catch (err) {
-    throw new MatrixError('M_INVALID_PARAM', `Invalid filter: ${(err as Error).message}`);
-  }
-  return filter as RoomEventFilter;
+  return jsonQueryParam<RoomEventFilter>(raw, 'filter', validateRoomEventFilter);
 }
 
 const contentSchema = { type: 'object' };

@@ -1,7 +1,6 @@
 /** Syncing (spec: client-server-api, Syncing) and the older event-stream endpoints. */
-import { MatrixError } from '../../errors.js';
 import { clientPaths, route } from '../../http/route.js';
-import { bodyValidator } from '../../http/validation.js';
+import { bodyValidator, jsonQueryParam } from '../../http/validation.js';
 import { FILTER_SCHEMA, type Filter } from '../../matrix/filter.js';
 import type { Services } from '../../services/services.js';
 import { parseSyncToken, parseToken } from '../../services/stream-token.js';
@@ -11,20 +10,7 @@ const validateFilter = bodyValidator(FILTER_SCHEMA);
 /** The /sync `filter` parameter: a filter id, or a whole filter as JSON (clients send both). */
 async function resolveFilter(services: Services, userId: string, raw?: string): Promise<Filter> {
   if (raw === undefined || raw === '') return {};
-  if (raw.trimStart().startsWith('{')) {
-    let filter: unknown;
-    try {
-      filter = JSON.parse(raw);
-    } catch {
-      throw new MatrixError('M_INVALID_PARAM', 'filter is not valid JSON');
-    }
-    try {
-      validateFilter(filter);
-    } catch (err) {
-      throw new MatrixError('M_INVALID_PARAM', `Invalid filter: ${(err as Error).message}`);
-    }
-    return filter as Filter;
-  }
+  if (raw.trimStart().startsWith('{')) return jsonQueryParam<Filter>(raw, 'filter', validateFilter);
   return (await services.accountData.getFilter(userId, userId, raw)) as Filter;
 }
 
