@@ -11,6 +11,31 @@ const targetSchema = {
 
 type Target = { user_id: string; reason?: string };
 
+/**
+ * POST /_matrix/client/v3/rooms/{roomId}/kick, /ban and /unban: a moderator changes another
+ * user's membership; the auth rules check the power levels.
+ * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidkick
+ * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidban
+ * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidunban
+ */
+function moderationRoute(action: 'kick' | 'ban' | 'unban') {
+  return route<Target>()({
+    method: 'POST',
+    path: clientPaths(`/rooms/:roomId/${action}`),
+    auth: 'accessToken',
+    body: targetSchema,
+    handler: async ({ params, body, requester, services }) => {
+      await services.membership[action](
+        requester.userId,
+        params.roomId as string,
+        body.user_id,
+        body.reason,
+      );
+      return {};
+    },
+  });
+}
+
 export const membershipRoutes = [
   /**
    * POST /_matrix/client/v3/join/{roomIdOrAlias}
@@ -100,65 +125,7 @@ export const membershipRoutes = [
     },
   }),
 
-  /**
-   * POST /_matrix/client/v3/rooms/{roomId}/kick
-   * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidkick
-   */
-  route<Target>()({
-    method: 'POST',
-    path: clientPaths('/rooms/:roomId/kick'),
-    auth: 'accessToken',
-    body: targetSchema,
-    handler: async ({ params, body, requester, services }) => {
-      await services.membership.kick(
-        requester.userId,
-        params.roomId as string,
-        body.user_id,
-        body.reason,
-      );
-      return {};
-    },
-  }),
-
-  /**
-   * POST /_matrix/client/v3/rooms/{roomId}/ban
-   * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidban
-   */
-  route<Target>()({
-    method: 'POST',
-    path: clientPaths('/rooms/:roomId/ban'),
-    auth: 'accessToken',
-    body: targetSchema,
-    handler: async ({ params, body, requester, services }) => {
-      await services.membership.ban(
-        requester.userId,
-        params.roomId as string,
-        body.user_id,
-        body.reason,
-      );
-      return {};
-    },
-  }),
-
-  /**
-   * POST /_matrix/client/v3/rooms/{roomId}/unban
-   * https://spec.matrix.org/v1.16/client-server-api/#post_matrixclientv3roomsroomidunban
-   */
-  route<Target>()({
-    method: 'POST',
-    path: clientPaths('/rooms/:roomId/unban'),
-    auth: 'accessToken',
-    body: targetSchema,
-    handler: async ({ params, body, requester, services }) => {
-      await services.membership.unban(
-        requester.userId,
-        params.roomId as string,
-        body.user_id,
-        body.reason,
-      );
-      return {};
-    },
-  }),
+  ...(['kick', 'ban', 'unban'] as const).map(moderationRoute),
 
   /**
    * GET /_matrix/client/v3/joined_rooms
